@@ -1,0 +1,109 @@
+"""The app factory: the only place where things are wired together.
+
+``create_app`` builds the registries, the engine and the routes for one app instance;
+nothing is created at import time, so tests may build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.routing import BaseRoute, Route, Router
+
+from .core.tokens import Tokenizer
+from .engine import Engine
+from .plugins import discover_providers
+from .providers.base import Provider, RouteSpec
+from .rules.store import ConfigStore
+from .rules.watcher import watch_config
+from .services import Services
+from .settings import Settings
+from .wire import Endpoint, JsonResult, NotFound, Receive, Scope, Send
+
+log = logging.getLogger("mockllm")
+
+
+class MockLLMApp:
+    """The ASGI application. ``services`` exposes the engine, config store and providers."""
+
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services = services
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.router(scope, receive, send)  # type: ignore[arg-type]
+
+
+async def _health(scope: Scope, receive: Receive, send: Send) -> None:
+    body = b'{"status":"ok"}'
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute]:
+    by_path: dict[str, list[tuple[RouteSpec, Provider]]] = {}
+    for provider in providers:
+        for spec in provider.routes:
+            by_path.setdefault(spec.path, []).append((spec, provider))
+    routes: list[BaseRoute] = [Route("/-/health", _health, methods=["GET"])]
+    for path, candidates in by_path.items():
+        routes.append(Route(path, Endpoint(candidates, services)))
+    return routes
+
+
+def create_app(
+    settings: Settings | None = None, *, providers: Sequence[Provider] | None = None
+) -> MockLLMApp:
+    """Build a mockllm ASGI app.
+
+    ``settings`` defaults to :class:`Settings` read from the environment; ``providers``
+    defaults to every provider plugin found through entry points. Raises
+    :class:`~mockllm.rules.loader.ConfigError` when the config file is invalid.
+    """
+    settings = settings or Settings()
+    if providers is None:
+        allow = settings.providers.split(",") if settings.providers else None
+        providers = discover_providers(allow)
+    providers = tuple(providers)
+    store = ConfigStore(
+        settings.config,
+        [m for p in providers for m in p.models],
+        strict_models=settings.strict_models,
+    )
+    tokenizer = Tokenizer()
+    engine = Engine(store, tokenizer, {p.name: p.accounting for p in providers})
+    services = Services(settings, store, tokenizer, engine, providers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        tokenizer.preload(("o200k_base",))
+        stop = asyncio.Event()
+        watcher = None
+        if settings.watch and store.path is not None:
+            watcher = asyncio.create_task(watch_config(store, stop), name="mockllm-config-watch")
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    router = Router(
+        routes=_routes(providers, services),
+        default=NotFound(list(providers), services),
+        lifespan=lifespan,
+    )
+    return MockLLMApp(services, router)
+
+
+def app_from_environment() -> MockLLMApp:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from ``MOCKLLM_*``."""
+    return create_app(Settings())
+
+
+__all__ = ["MockLLMApp", "create_app", "app_from_environment", "JsonResult"]

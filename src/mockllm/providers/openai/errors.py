@@ -1,0 +1,126 @@
+"""OpenAI's error envelope (wire-formats.md section 2.4) and its request-validation wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from ...core.errors import MockError
+from ...wire import HttpCall, JsonResult
+from ..sse import sse
+from ..validation import expected_kinds, first_error, json_kind
+
+INVALID_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON. If you have trouble figuring out how to fix this, please "
+    "contact us through our help center at help.openai.com.)"
+)
+
+_TYPES = {
+    "server": "server_error",
+    "overloaded": "server_error",
+    "timeout": "server_error",
+    "rate_limit": "requests",
+}
+
+_STATUS = {"overloaded": 503}  # OpenAI has no 529: an overloaded engine is a 503.
+
+
+def error_body(error: MockError) -> dict[str, Any]:
+    """``{"error": {message, type, param, code}}`` for ``error``."""
+    return {
+        "error": {
+            "message": error.message,
+            "type": _TYPES.get(error.kind, "invalid_request_error"),
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+
+
+def render_error(error: MockError, call: HttpCall) -> JsonResult:
+    status = _STATUS.get(error.kind, error.status) if error.status == 529 else error.status
+    return JsonResult(error_body(error), status, dict(error.headers))
+
+
+def stream_error(error: MockError, call: HttpCall) -> bytes:
+    return sse(error_body(error))
+
+
+def param_name(path: tuple[str | int, ...]) -> str:
+    """``messages[0].content`` from ``("messages", 0, "content")``."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _quote_all(values: list[Any]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def invalid_request(exc: ValidationError, body: bytes) -> MockError:
+    """The 400 OpenAI answers for the first problem in a request body."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        return MockError("invalid_request", INVALID_JSON)
+    problem = first_error(exc, data)
+    param = param_name(problem.path)
+    first = problem.errors[0]
+    ctx = first.get("ctx", {})
+    if problem.type == "missing":
+        return MockError("invalid_request", f"Missing required parameter: '{param}'.",
+                         param=param, code="missing_required_parameter")
+    if problem.type in ("union_tag_invalid", "literal_error"):
+        allowed = ctx.get("expected_tags") or ctx.get("expected") or ""
+        values = [v.strip().strip("'") for v in str(allowed).replace(" or ", ", ").split(",")]
+        value = problem.value
+        if problem.type == "union_tag_invalid":
+            discriminator = str(ctx.get("discriminator", "")).strip("'")
+            param = f"{param}.{discriminator}" if discriminator else param
+            value = ctx.get("tag", value)
+        return MockError(
+            "invalid_request",
+            f"Invalid value: '{value}'. Supported values are: {_quote_all(values)}.",
+            param=param, code="invalid_value",
+        )
+    if problem.type == "too_short" and isinstance(problem.value, list) and not problem.value:
+        return MockError(
+            "invalid_request",
+            f"Invalid '{param}': empty array. Expected an array with minimum length "
+            f"{ctx.get('min_length', 1)}, but got an empty array instead.",
+            param=param, code="empty_array",
+        )
+    if problem.type in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        below = problem.type.startswith("greater")
+        number = "integer" if isinstance(problem.value, int) else "decimal"
+        bound = next(iter(ctx.values()), "")
+        relation = (">= " if problem.type.endswith("equal") else "> ") if below else (
+            "<= " if problem.type.endswith("equal") else "< ")
+        where = "below minimum" if below else "above maximum"
+        return MockError(
+            "invalid_request",
+            f"Invalid '{param}': {number} {where} value. Expected a value {relation}{bound}, "
+            f"but got {problem.value} instead.",
+            param=param, code=f"{number}_{'below_min' if below else 'above_max'}_value",
+        )
+    expected = expected_kinds(problem.errors)
+    if expected:
+        wanted = expected[0] if len(expected) == 1 else "one of " + " or ".join(expected)
+        return MockError(
+            "invalid_request",
+            f"Invalid type for '{param}': expected {wanted}, but got "
+            f"{json_kind(problem.value)} instead.",
+            param=param, code="invalid_type",
+        )
+    return MockError("invalid_request", f"Invalid '{param}': {first['msg']}.",
+                     param=param, code="invalid_value")

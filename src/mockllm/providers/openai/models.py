@@ -1,0 +1,63 @@
+"""OpenAI's built-in model catalogue (ids, aliases, limits, capabilities)."""
+
+from __future__ import annotations
+
+from ...core.models import ModelInfo
+
+_CHAT = frozenset({"streaming", "tools", "vision", "json_schema"})
+_REASONING = _CHAT | {"reasoning"}
+
+
+def _m(
+    id: str,
+    context: int,
+    output: int,
+    caps: frozenset[str] = _CHAT,
+    *,
+    aliases: tuple[str, ...] = (),
+    tokenizer: str = "o200k_base",
+    created: int = 1_715_367_049,
+    owned_by: str = "system",
+) -> ModelInfo:
+    return ModelInfo(
+        id=id, provider="openai", display_name=id, aliases=aliases, context_window=context,
+        max_output_tokens=output, capabilities=caps, tokenizer=tokenizer, created=created,
+        owned_by=owned_by,
+    )
+
+
+MODELS: tuple[ModelInfo, ...] = (
+    _m("gpt-5.1", 400_000, 128_000, _REASONING, aliases=("gpt-5.1-2025-11-13",), created=1_762_800_000),
+    _m("gpt-5", 400_000, 128_000, _REASONING, aliases=("gpt-5-2025-08-07",), created=1_754_425_777),
+    _m("gpt-5-mini", 400_000, 128_000, _REASONING, aliases=("gpt-5-mini-2025-08-07",),
+       created=1_754_425_867),
+    _m("gpt-5-nano", 400_000, 128_000, _REASONING, aliases=("gpt-5-nano-2025-08-07",),
+       created=1_754_426_384),
+    _m("gpt-4.1", 1_047_576, 32_768, aliases=("gpt-4.1-2025-04-14",), created=1_744_316_542),
+    _m("gpt-4.1-mini", 1_047_576, 32_768, aliases=("gpt-4.1-mini-2025-04-14",),
+       created=1_744_318_173),
+    _m("gpt-4.1-nano", 1_047_576, 32_768, aliases=("gpt-4.1-nano-2025-04-14",),
+       created=1_744_321_707),
+    _m("gpt-4o", 128_000, 16_384, aliases=("gpt-4o-2024-08-06", "gpt-4o-2024-11-20"),
+       created=1_715_367_049),
+    _m("gpt-4o-mini", 128_000, 16_384, aliases=("gpt-4o-mini-2024-07-18",), created=1_721_172_741),
+    _m("o4-mini", 200_000, 100_000, _REASONING, aliases=("o4-mini-2025-04-16",),
+       created=1_744_225_351),
+    _m("o3", 200_000, 100_000, _REASONING, aliases=("o3-2025-04-16",), created=1_744_225_308),
+    _m("o3-mini", 200_000, 100_000, _REASONING - {"vision"}, aliases=("o3-mini-2025-01-31",),
+       created=1_737_146_383),
+    _m("o1", 200_000, 100_000, _REASONING, aliases=("o1-2024-12-17",), created=1_734_326_976),
+    _m("gpt-4-turbo", 128_000, 4_096, aliases=("gpt-4-turbo-2024-04-09",),
+       tokenizer="cl100k_base", created=1_712_361_441),
+    _m("gpt-4", 8_192, 8_192, frozenset({"streaming", "tools"}), aliases=("gpt-4-0613",),
+       tokenizer="cl100k_base", created=1_687_882_411, owned_by="openai"),
+    _m("gpt-3.5-turbo", 16_385, 4_096, frozenset({"streaming", "tools"}),
+       aliases=("gpt-3.5-turbo-0125",), tokenizer="cl100k_base", created=1_677_610_602,
+       owned_by="openai"),
+    _m("text-embedding-3-small", 8_191, 1, frozenset({"embeddings"}), tokenizer="cl100k_base",
+       created=1_705_948_997),
+    _m("text-embedding-3-large", 8_191, 1, frozenset({"embeddings"}), tokenizer="cl100k_base",
+       created=1_705_953_180),
+    _m("text-embedding-ada-002", 8_191, 1, frozenset({"embeddings"}), tokenizer="cl100k_base",
+       created=1_671_217_299, owned_by="openai-internal"),
+)

@@ -1,0 +1,54 @@
+"""OpenAI HTTP handlers: thin glue between the wire and the engine."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import ValidationError
+
+from ...core.errors import MockError
+from ...wire import HttpCall, JsonResult, Result, StreamResult, new_id
+from . import translate
+from .errors import invalid_request
+from .protocol import ChatCompletionRequest
+
+
+async def chat_completions(call: HttpCall) -> Result:
+    """``POST /v1/chat/completions``."""
+    try:
+        body = ChatCompletionRequest.model_validate_json(call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    request = translate.decode(body, call.headers)
+    completion = call.services.engine.complete(request)
+    completion_id = new_id("chatcmpl-", 15)
+    created = translate.now()
+    headers = {"x-mockllm-rule": completion.rule or "(default)"}
+    if request.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = translate.stream(completion, completion_id, created, include_usage)
+        return StreamResult(chunks, headers=headers)
+    if completion.delay_total:
+        await asyncio.sleep(completion.delay_total)
+    return JsonResult(translate.encode(completion, completion_id, created), headers=headers)
+
+
+def _model_object(info_id: str, created: int, owned_by: str) -> dict[str, object]:
+    return {"id": info_id, "object": "model", "created": created, "owned_by": owned_by}
+
+
+async def list_models(call: HttpCall) -> Result:
+    """``GET /v1/models``: the catalogue (built-ins plus the config's ``models:``)."""
+    models = call.services.store.current.models.for_provider("openai")
+    data = [_model_object(m.id, m.created, m.owned_by or "system") for m in models]
+    return JsonResult({"object": "list", "data": data})
+
+
+async def retrieve_model(call: HttpCall) -> Result:
+    """``GET /v1/models/{model}``: one catalogue entry (by id or alias), else 404."""
+    name = str(call.path_params["model"])
+    info = call.services.store.current.models.get("openai", name)
+    if info is None:
+        raise MockError("not_found", f"The model '{name}' does not exist",
+                        param="model", code="model_not_found")
+    return JsonResult(_model_object(name, info.created, info.owned_by or "system"))

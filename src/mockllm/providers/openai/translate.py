@@ -1,0 +1,239 @@
+"""OpenAI Chat Completions <-> neutral types (wire-formats.md sections 2.2 and 2.3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+
+from ...core.errors import MockError
+from ...core.events import (
+    ChoiceEnd,
+    ChoiceStart,
+    TextDelta,
+    ToolArgumentsDelta,
+    ToolCallStart,
+    reply_events,
+)
+from ...core.types import (
+    ChatRequest,
+    Completion,
+    ImagePart,
+    Message,
+    OtherPart,
+    Part,
+    TextPart,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
+from . import protocol as p
+
+SYSTEM_FINGERPRINT = "fp_mockllm"
+FINISH = {
+    "stop": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+
+def _parts(content: str | list[Any] | None) -> tuple[Part, ...]:
+    if content is None:
+        return ()
+    if isinstance(content, str):
+        return (TextPart(content),)
+    out: list[Part] = []
+    for part in content:
+        if isinstance(part, p.TextPart):
+            out.append(TextPart(part.text))
+        elif isinstance(part, p.ImagePart):
+            out.append(ImagePart(url=part.image_url.url, detail=part.image_url.detail))
+        elif isinstance(part, p.RefusalPart):
+            out.append(OtherPart("refusal", part.refusal))
+        else:
+            out.append(OtherPart(part.type))
+    return tuple(out)
+
+
+def _message(message: Any) -> Message:
+    if isinstance(message, p.AssistantMessage):
+        calls = tuple(
+            ToolCall(c.id, c.function.name, c.function.arguments)
+            if isinstance(c, p.FunctionToolCall)
+            else ToolCall(c.id, c.custom.name, c.custom.input)
+            for c in message.tool_calls or ()
+        )
+        if message.function_call is not None:
+            fc = message.function_call
+            calls += (ToolCall("", fc.name, fc.arguments),)
+        return Message("assistant", _parts(message.content), calls, name=message.name)
+    if isinstance(message, p.ToolMessage):
+        return Message("tool", _parts(message.content), tool_call_id=message.tool_call_id)
+    if isinstance(message, p.FunctionMessage):
+        return Message("tool", _parts(message.content), name=message.name)
+    return Message(message.role, _parts(message.content), name=message.name)
+
+
+def _tool_choice(choice: Any) -> ToolChoice:
+    if choice is None or choice == "auto":
+        return ToolChoice("auto")
+    if choice in ("none", "required"):
+        return ToolChoice(choice)
+    if isinstance(choice, p.NamedToolChoice):
+        return ToolChoice("named", choice.function.name)
+    if isinstance(choice, p.NamedCustomChoice):
+        return ToolChoice("named", choice.custom.name)
+    mode = choice.allowed_tools.get("mode", "auto")
+    return ToolChoice("required" if mode == "required" else "auto")
+
+
+def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatRequest:
+    """The neutral request for a validated Chat Completions body; raises
+    :class:`MockError` for combinations the real API rejects."""
+    stop: tuple[str, ...] = ()
+    if isinstance(body.stop, str):
+        stop = (body.stop,)
+    elif body.stop:
+        if len(body.stop) > 4:
+            raise MockError(
+                "invalid_request",
+                "Invalid 'stop': array too long. Expected an array with maximum length 4, "
+                f"but got an array with length {len(body.stop)} instead.",
+                param="stop", code="array_above_max_length",
+            )
+        stop = tuple(body.stop)
+    if body.stream_options is not None and not body.stream:
+        raise MockError(
+            "invalid_request",
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options", code="invalid_value",
+        )
+    tools = tuple(
+        ToolSpec(t.function.name, t.function.description or "", t.function.parameters or {})
+        if isinstance(t, p.FunctionTool)
+        else ToolSpec(str(t.custom.get("name", "")), str(t.custom.get("description", "")))
+        for t in body.tools or ()
+    )
+    response_format = None
+    if body.response_format is not None:
+        response_format = body.response_format.model_dump(by_alias=True, exclude_none=True)
+    max_tokens = body.max_completion_tokens or body.max_tokens
+    return ChatRequest(
+        provider="openai",
+        endpoint="chat.completions",
+        model=body.model,
+        messages=tuple(_message(m) for m in body.messages),
+        tools=tools,
+        tool_choice=_tool_choice(body.tool_choice),
+        max_tokens=max_tokens,
+        stop=stop,
+        n=body.n or 1,
+        stream=bool(body.stream),
+        response_format=response_format,
+        headers=headers,
+        metadata=body.metadata or {},
+    )
+
+
+def usage(completion: Completion) -> dict[str, Any]:
+    u = completion.usage
+    return {
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "total_tokens": u.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": u.reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def encode(completion: Completion, completion_id: str, created: int) -> dict[str, Any]:
+    """The non-streaming ``chat.completion`` object."""
+    choices = []
+    for choice in completion.choices:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": choice.text if (choice.text or not choice.tool_calls) else None,
+            "refusal": None,
+            "annotations": [],
+        }
+        if choice.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function",
+                 "function": {"name": c.name, "arguments": c.arguments}}
+                for c in choice.tool_calls
+            ]
+        choices.append({
+            "index": choice.index,
+            "message": message,
+            "logprobs": None,
+            "finish_reason": FINISH[choice.finish_reason],
+        })
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": completion.model,
+        "choices": choices,
+        "usage": usage(completion),
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
+
+
+async def stream(
+    completion: Completion, completion_id: str, created: int, include_usage: bool
+) -> AsyncIterator[bytes]:
+    """The SSE chunks of ``completion``: role once per choice, content, tool-call fragments
+    (id/type/name only in the first), finish chunk, usage chunk last if asked, ``[DONE]``."""
+    head = orjson.dumps({
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": completion.model,
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    })[:-1] + b',"choices":['
+    tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+
+    def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body = orjson.dumps({"index": choice, "delta": delta, "logprobs": None,
+                             "finish_reason": finish})
+        return b"data: " + head + body + tail
+
+    choices = completion.choices
+    async for event in reply_events(completion):
+        kind = type(event)
+        if kind is TextDelta:
+            assert isinstance(event, TextDelta)
+            yield chunk(event.choice, {"content": event.text})
+        elif kind is ChoiceStart:
+            text_first = bool(choices[event.choice].chunks) or not choices[event.choice].tool_calls
+            delta = {"role": "assistant", "content": "" if text_first else None, "refusal": None}
+            yield chunk(event.choice, delta)
+        elif kind is ToolCallStart:
+            assert isinstance(event, ToolCallStart)
+            yield chunk(event.choice, {"tool_calls": [{
+                "index": event.index, "id": event.id, "type": "function",
+                "function": {"name": event.name, "arguments": ""}}]})
+        elif kind is ToolArgumentsDelta:
+            assert isinstance(event, ToolArgumentsDelta)
+            yield chunk(event.choice, {"tool_calls": [{
+                "index": event.index, "function": {"arguments": event.fragment}}]})
+        elif kind is ChoiceEnd:
+            yield chunk(event.choice, {}, FINISH[choices[event.choice].finish_reason])
+    if include_usage:
+        yield b"data: " + head + b'],"usage":' + orjson.dumps(usage(completion)) + b"}\n\n"
+    yield b"data: [DONE]\n\n"
+
+
+def now() -> int:
+    return int(time.time())

@@ -1,0 +1,169 @@
+"""Load a YAML config into an immutable :class:`LoadedConfig`, or report every problem.
+
+Each problem carries ``file:line:column`` of the YAML node it is about: the YAML is composed
+into nodes (which keep their position), turned into plain data with a map from data path to
+position, validated against :mod:`mockllm.rules.schema`, and compiled.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .ruleset import CompiledRule, Location, RuleSet, name_predicate, normalize_prompt, text_predicate
+from .schema import ConfigFile, FileSettings
+
+PathKey = tuple[str | int, ...]
+EMBEDDED_NAME = "<embedded default config>"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a config file."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config file is invalid; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.location.line, p.location.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A validated config: compiled rules, file settings and model overrides."""
+
+    source: str
+    rules: RuleSet
+    settings: FileSettings
+    model_overrides: tuple[dict[str, Any], ...]
+
+
+class _Reader:
+    """Turns a composed YAML node tree into plain data, remembering where each node was."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.marks: dict[PathKey, yaml.Mark] = {}
+        self.problems: list[Problem] = []
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def data(self, node: yaml.Node, path: PathKey = ()) -> Any:
+        self.marks[path] = node.start_mark
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(self._constructor.construct_object(key_node, deep=True))
+                if key in out:
+                    where = Location(self.source, key_node.start_mark.line + 1,
+                                     key_node.start_mark.column + 1)
+                    self.problems.append(Problem(where, f"duplicate key {key!r}"))
+                self.marks[(*path, key, "<key>")] = key_node.start_mark
+                out[key] = self.data(value_node, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.data(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._constructor.construct_object(node, deep=True)
+
+
+def _location(source: str, marks: dict[PathKey, yaml.Mark], path: PathKey) -> Location:
+    """Position of the deepest recorded node along ``path``."""
+    for end in range(len(path), -1, -1):
+        mark = marks.get(path[:end])
+        if mark is not None:
+            return Location(source, mark.line + 1, mark.column + 1)
+    return Location(source, 1, 1)
+
+
+def _pydantic_problems(
+    error: ValidationError, source: str, marks: dict[PathKey, yaml.Mark]
+) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        path: PathKey = tuple(item["loc"])
+        dotted = ".".join(str(p) for p in path) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            location = _location(source, marks, (*path, "<key>"))
+            message = f"{dotted}: unknown field"
+        else:
+            location = _location(source, marks, path)
+            message = f"{dotted}: {item['msg'].removeprefix('Value error, ')}"
+        problems.append(Problem(location, message))
+    return problems
+
+
+def _compile(config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]) -> RuleSet:
+    compiled: list[CompiledRule] = []
+    for index, rule in enumerate(config.rules):
+        here = _location(source, marks, ("rules", index))
+        match = rule.match
+        prompt = text_predicate(match.prompt) if match.prompt is not None else None
+        model = name_predicate(match.model) if match.model is not None else None
+        name = rule.name or f"rules[{index}] ({here})"
+        compiled.append(CompiledRule(name, here, prompt, model, rule.reply.text))
+    responses = {normalize_prompt(k): v for k, v in config.responses.items()}
+    return RuleSet(responses, tuple(compiled), config.defaults.unknown_response)
+
+
+def parse_config(text: str, source: str) -> LoadedConfig:
+    """Validate and compile config ``text`` read from ``source`` (a name used in messages).
+
+    Raises :class:`ConfigError` listing every problem found.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        detail = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(Location(source, line, column), f"invalid YAML: {detail}")]) from None
+    reader = _Reader(source)
+    data = {} if root is None else reader.data(root)
+    marks = reader.marks
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    if not isinstance(data, dict):
+        where = _location(source, marks, ())
+        raise ConfigError([Problem(where, "the config must be a mapping (responses:, rules:, ...)")])
+    data.setdefault("responses", {})
+    if data["responses"] is None:  # "responses:" with nothing under it
+        data["responses"] = {}
+    try:
+        config = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc, source, marks)) from None
+    ruleset = _compile(config, source, marks)
+    overrides = tuple(entry.overrides() for entry in config.models)
+    return LoadedConfig(source, ruleset, config.settings, overrides)
+
+
+def load_config_file(path: str | Path) -> LoadedConfig:
+    """Read and parse the config at ``path``. Raises :class:`ConfigError` (an unreadable file
+    is reported as a problem too)."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(Location(source, 1, 1), f"cannot read the file: {exc}")]) from None
+    return parse_config(text, source)
+
+
+def embedded_config_text() -> str:
+    """The default config shipped inside the package."""
+    return (importlib.resources.files("mockllm.rules") / "default.yml").read_text(encoding="utf-8")
+
+
+def load_embedded_config() -> LoadedConfig:
+    return parse_config(embedded_config_text(), EMBEDDED_NAME)

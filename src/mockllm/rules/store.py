@@ -1,0 +1,79 @@
+"""The config in force: one immutable snapshot, swapped whole on reload.
+
+A reload that fails validation is logged with ``file:line`` and leaves the snapshot in
+force untouched, so a broken edit never loses the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.models import ModelInfo, ModelRegistry
+from .loader import ConfigError, LoadedConfig, load_config_file, load_embedded_config
+
+log = logging.getLogger("mockllm.config")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything request handling reads from the config, consistent with itself."""
+
+    config: LoadedConfig
+    models: ModelRegistry
+    strict_models: bool
+
+
+class ConfigStore:
+    """Holds the current :class:`Snapshot` of the config file at ``path`` (None: embedded).
+
+    ``strict_models`` set here (from settings or the command line) wins over the file.
+    Raises :class:`ConfigError` at construction when the initial file is invalid.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        builtin_models: Iterable[ModelInfo],
+        *,
+        strict_models: bool | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self._builtins = tuple(builtin_models)
+        self._strict_models = strict_models
+        self.reloads = 0
+        self.last_error: ConfigError | None = None
+        self.current = self._snapshot(self._load())
+
+    def _load(self) -> LoadedConfig:
+        return load_embedded_config() if self.path is None else load_config_file(self.path)
+
+    def _snapshot(self, config: LoadedConfig) -> Snapshot:
+        models = ModelRegistry.build(self._builtins, config.model_overrides)
+        strict = self._strict_models
+        if strict is None:
+            strict = config.settings.strict_models
+        return Snapshot(config, models, strict)
+
+    def reload(self) -> bool:
+        """Load the file again; swap it in if valid. Returns whether the swap happened."""
+        try:
+            snapshot = self._snapshot(self._load())
+        except ConfigError as exc:
+            self.last_error = exc
+            log.error("config %s not reloaded, previous rules stay in force:\n%s", self.path, exc)
+            return False
+        except Exception:  # a bug must not take the rules in force down with it
+            log.exception("config %s not reloaded, previous rules stay in force", self.path)
+            return False
+        self.current = snapshot
+        self.last_error = None
+        self.reloads += 1
+        rules = snapshot.config.rules
+        log.info(
+            "config %s reloaded: %d responses, %d rules",
+            self.path, len(rules.responses), len(rules.rules),
+        )
+        return True

@@ -1,0 +1,25 @@
+"""The services a request handler may use, built once per app by the factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .core.tokens import Tokenizer
+from .engine import Engine
+from .rules.store import ConfigStore
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .providers.base import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Engine, config store, tokenizer, settings and the loaded providers of one app."""
+
+    settings: Settings
+    store: ConfigStore
+    tokenizer: Tokenizer
+    engine: Engine
+    providers: tuple[Provider, ...]

@@ -1,0 +1,225 @@
+"""HTTP at the wire: the call a handler receives, the results it returns, and the ASGI
+endpoint that runs a handler and guarantees a provider-shaped answer whatever happens.
+
+Provider routes are raw ASGI endpoints rather than framework routes: the hot path reads the
+body, runs the handler and writes bytes, with no per-request framework objects. Whatever the
+handler raises becomes the provider's own error envelope; the connection stays usable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .core.errors import MockError
+
+if TYPE_CHECKING:
+    from .providers.base import Provider, RouteSpec
+    from .services import Services
+
+log = logging.getLogger("mockllm.wire")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
+
+
+def new_id(prefix: str, nbytes: int = 12) -> str:
+    """A fresh random identifier such as ``req_4f1c...``."""
+    return prefix + os.urandom(nbytes).hex()
+
+
+@dataclass(slots=True)
+class HttpCall:
+    """One HTTP request as a handler sees it. Header names are lower-case."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    path_params: Mapping[str, Any]
+    body: bytes
+    request_id: str
+    services: Services
+    started: float = field(default_factory=time.perf_counter)
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises ``orjson.JSONDecodeError`` when it is not."""
+        return orjson.loads(self.body)
+
+
+@dataclass(slots=True)
+class JsonResult:
+    """A JSON answer. ``body`` is serialized with orjson unless it is already bytes."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StreamResult:
+    """A streamed answer: each item of ``chunks`` is written and flushed as it comes."""
+
+    chunks: AsyncIterator[bytes]
+    media_type: str = "text/event-stream; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Result = JsonResult | StreamResult
+Handler = Callable[[HttpCall], Awaitable[Result]]
+
+
+def _encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; :class:`MockError` 413 once it grows past ``limit`` bytes."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > limit:
+            raise _too_large(limit)
+        return body
+    parts = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> MockError:
+    return MockError(
+        "request_too_large", f"Request exceeds the maximum allowed size of {limit} bytes."
+    )
+
+
+async def send_result(
+    send: Send, result: Result, provider: Provider, call: HttpCall
+) -> None:
+    """Write ``result`` with the provider's standard headers; an exception while streaming
+    becomes the provider's in-stream error event and ends the stream cleanly."""
+    headers = provider.response_headers(call)
+    headers.update(result.headers)
+    if isinstance(result, JsonResult):
+        body = result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(body))
+        await send({"type": "http.response.start", "status": result.status,
+                    "headers": _encode_headers(headers)})
+        await send({"type": "http.response.body", "body": body})
+        return
+    headers["content-type"] = result.media_type
+    headers["cache-control"] = "no-cache"
+    headers["x-accel-buffering"] = "no"
+    await send({"type": "http.response.start", "status": result.status,
+                "headers": _encode_headers(headers)})
+    try:
+        async for chunk in result.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except MockError as exc:
+        await send({"type": "http.response.body", "body": provider.stream_error(exc, call),
+                    "more_body": True})
+    except Exception:
+        log.exception("error while streaming %s %s", call.method, call.path)
+        error = MockError("server", SERVER_ERROR_MESSAGE)
+        await send({"type": "http.response.body", "body": provider.stream_error(error, call),
+                    "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+class Endpoint:
+    """The ASGI app behind one path: picks the provider route, runs it, answers.
+
+    Several providers may serve one path (``GET /v1/models``); a route with ``when_header``
+    is chosen when the request carries that header, otherwise the first plain route.
+    """
+
+    def __init__(self, candidates: list[tuple[RouteSpec, Provider]], services: Services) -> None:
+        self.candidates = sorted(candidates, key=lambda c: c[0].when_header is None)
+        self.services = services
+
+    def _select(self, headers: Mapping[str, str], method: str) -> tuple[RouteSpec, Provider]:
+        chosen = None
+        for spec, provider in self.candidates:
+            if spec.when_header is None or spec.when_header in headers:
+                if method in spec.methods:
+                    return spec, provider
+                chosen = chosen or (spec, provider)
+        return chosen or self.candidates[-1]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        spec, provider = self._select(headers, method)
+        call = HttpCall(
+            method=method,
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            path_params=scope.get("path_params", {}),
+            body=b"",
+            request_id=new_id("req_"),
+            services=self.services,
+        )
+        try:
+            if method not in spec.methods:
+                raise MockError("method_not_allowed", f"Method {method} not allowed for {call.path}.")
+            call.body = await read_body(receive, self.services.settings.max_body_bytes)
+            result = await spec.handler(call)
+        except MockError as exc:
+            result = provider.render_error(exc, call)
+        except Exception:
+            log.exception("unexpected error in %s %s", method, call.path)
+            result = provider.render_error(MockError("server", SERVER_ERROR_MESSAGE), call)
+        await send_result(send, result, provider, call)
+
+
+class NotFound:
+    """ASGI fallback for unknown paths: the 404 of the provider whose prefix the path has."""
+
+    def __init__(self, providers: list[Provider], services: Services) -> None:
+        self.providers = providers
+        self.services = services
+
+    def owner(self, path: str, headers: Mapping[str, str]) -> Provider:
+        owners = [p for p in self.providers if any(path.startswith(x) for x in p.prefixes)]
+        for provider in owners:
+            if provider.claim_header and provider.claim_header in headers:
+                return provider
+        plain = [p for p in owners if not p.claim_header]
+        return (plain or owners or self.providers)[0]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        provider = self.owner(scope["path"], headers)
+        call = HttpCall(scope["method"], scope["path"], "", headers, {}, b"",
+                        new_id("req_"), self.services)
+        try:
+            await read_body(receive, self.services.settings.max_body_bytes)
+        except MockError:
+            pass
+        error = MockError(
+            "not_found", f"Invalid URL ({scope['method']} {scope['path']})"
+        )
+        await send_result(send, provider.render_error(error, call), provider, call)
