@@ -26,7 +26,17 @@ def _m(
     )
 
 
-MODELS: tuple[ModelInfo, ...] = (
+# Ids the current openai SDK lists whose limits are not published to us: stated defaults
+# (400k context, 128k output), overridable under `models:` in the config.
+_RECENT = (
+    "gpt-6.2-astra", "gpt-6-astra", "gpt-6.2-sol", "gpt-6.1-sol", "gpt-6-sol", "gpt-6.1-terra",
+    "gpt-6-luna", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.4",
+    "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.2-pro",
+)
+
+MODELS: tuple[ModelInfo, ...] = tuple(
+    _m(id, 400_000, 128_000, _REASONING, created=1_767_225_600) for id in _RECENT
+) + (
     _m("gpt-5.1", 400_000, 128_000, _REASONING, aliases=("gpt-5.1-2025-11-13",), created=1_762_800_000),
     _m("gpt-5", 400_000, 128_000, _REASONING, aliases=("gpt-5-2025-08-07",), created=1_754_425_777),
     _m("gpt-5-mini", 400_000, 128_000, _REASONING, aliases=("gpt-5-mini-2025-08-07",),

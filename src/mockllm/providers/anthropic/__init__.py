@@ -1,0 +1,40 @@
+"""The Anthropic dialect: Messages, token counting and models (wire-formats.md section 5)."""
+
+from __future__ import annotations
+
+from ...engine import TokenAccounting
+from ...wire import HttpCall
+from ..base import Provider, RouteSpec
+from .errors import render_error, stream_error
+from .models import MODELS
+from .routes import count_tokens, list_models, messages, retrieve_model
+
+VERSION_HEADER = "anthropic-version"
+
+
+def response_headers(call: HttpCall) -> dict[str, str]:
+    """Headers real Anthropic answers carry."""
+    return {"request-id": call.request_id, "anthropic-organization-id": "mockllm"}
+
+
+def provider() -> Provider:
+    """Entry point ``mockllm.providers: anthropic``."""
+    return Provider(
+        name="anthropic",
+        routes=(
+            RouteSpec("/v1/messages", ("POST",), messages, "messages"),
+            RouteSpec("/v1/messages/count_tokens", ("POST",), count_tokens, "count_tokens"),
+            # /v1/models is shared with OpenAI: Anthropic's SDKs always send this header.
+            RouteSpec("/v1/models", ("GET",), list_models, "models.list", VERSION_HEADER),
+            RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve",
+                      VERSION_HEADER),
+        ),
+        render_error=render_error,
+        stream_error=stream_error,
+        models=MODELS,
+        capabilities=frozenset({"streaming", "tools", "vision", "reasoning"}),
+        prefixes=("/v1/messages", "/v1/"),
+        claim_header=VERSION_HEADER,
+        response_headers=response_headers,
+        accounting=TokenAccounting(anthropic_style=True),
+    )

@@ -1,0 +1,62 @@
+"""Anthropic's error envelope (wire-formats.md section 5.5) and validation wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from ...core.errors import MockError
+from ...wire import HttpCall, JsonResult
+from ..sse import sse
+from ..validation import first_error
+
+TYPES = {
+    "invalid_request": "invalid_request_error",
+    "authentication": "authentication_error",
+    "permission": "permission_error",
+    "not_found": "not_found_error",
+    "method_not_allowed": "invalid_request_error",
+    "request_too_large": "request_too_large",
+    "unprocessable": "invalid_request_error",
+    "rate_limit": "rate_limit_error",
+    "server": "api_error",
+    "timeout": "timeout_error",
+    "overloaded": "overloaded_error",
+}
+
+
+def error_object(error: MockError) -> dict[str, Any]:
+    return {"type": TYPES[error.kind], "message": error.message}
+
+
+def render_error(error: MockError, call: HttpCall) -> JsonResult:
+    body = {"type": "error", "error": error_object(error), "request_id": call.request_id}
+    return JsonResult(body, error.status, dict(error.headers))
+
+
+def stream_error(error: MockError, call: HttpCall) -> bytes:
+    return sse({"type": "error", "error": error_object(error)}, "error")
+
+
+def invalid_request(exc: ValidationError, body: bytes) -> MockError:
+    """The 400 Anthropic answers for the first problem of a request body."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        return MockError("invalid_request", "There was an error parsing the body of your request.")
+    problem = first_error(exc, data)
+    where = ".".join(str(step) for step in problem.path)
+    if problem.type == "missing":
+        return MockError("invalid_request", f"{where}: Field required")
+    if where == "messages" and problem.type == "too_short":
+        return MockError("invalid_request", "messages: at least one message is required")
+    message = problem.errors[0]["msg"].removeprefix("Value error, ")
+    if problem.type == "union_tag_invalid":
+        ctx = problem.errors[0].get("ctx", {})
+        message = f"Input tag {ctx.get('tag')!r} found using {ctx.get('discriminator')} does not " \
+                  f"match any of the expected tags: {ctx.get('expected_tags')}"
+    return MockError("invalid_request", f"{where}: {message}" if where else message)

@@ -1,0 +1,110 @@
+"""Anthropic HTTP handlers: thin glue between the wire and the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from pydantic import ValidationError
+
+from ...core.errors import MockError
+from ...core.models import ModelInfo
+from ...wire import HttpCall, JsonResult, Result, StreamResult, new_id
+from . import translate
+from .errors import invalid_request
+from .protocol import CountTokensRequest, MessagesRequest
+
+
+def _model(call: HttpCall, name: str) -> ModelInfo:
+    try:
+        return call.services.engine.resolve_model("anthropic", name)
+    except MockError as exc:
+        if exc.code == "model_not_found":
+            raise MockError("not_found", f"model: {name}") from None
+        raise
+
+
+async def messages(call: HttpCall) -> Result:
+    """``POST /v1/messages``."""
+    try:
+        body = MessagesRequest.model_validate_json(call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    info = _model(call, body.model)
+    if body.max_tokens > info.max_output_tokens:
+        raise MockError(
+            "invalid_request",
+            f"max_tokens: {body.max_tokens} > {info.max_output_tokens}, which is the maximum "
+            f"allowed number of output tokens for {info.id}",
+        )
+    request = translate.decode(body, call.headers)
+    try:
+        completion = call.services.engine.complete(request)
+    except MockError as exc:
+        if exc.code == "context_length_exceeded":
+            tokens = call.services.engine.prompt_tokens(request, info)
+            raise MockError("invalid_request", f"prompt is too long: {tokens} tokens > "
+                            f"{info.context_window} maximum") from None
+        raise
+    message_id = new_id("msg_01", 11)
+    headers = {"x-mockllm-rule": completion.rule or "(default)"}
+    if request.stream:
+        return StreamResult(translate.stream(completion, message_id), headers=headers)
+    if completion.delay_total:
+        await asyncio.sleep(completion.delay_total)
+    return JsonResult(translate.encode(completion, message_id), headers=headers)
+
+
+async def count_tokens(call: HttpCall) -> Result:
+    """``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
+    try:
+        body = CountTokensRequest.model_validate_json(call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    info = _model(call, body.model)
+    request = translate.decode(body, call.headers, endpoint="count_tokens")
+    return JsonResult({"input_tokens": call.services.engine.prompt_tokens(request, info)})
+
+
+def _model_object(info: ModelInfo, name: str | None = None) -> dict[str, object]:
+    created = datetime.fromtimestamp(info.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"type": "model", "id": name or info.id, "display_name": info.display_name or info.id,
+            "created_at": created}
+
+
+async def list_models(call: HttpCall) -> Result:
+    """``GET /v1/models`` (with ``anthropic-version``): paged with ``limit``,
+    ``after_id`` and ``before_id``."""
+    query = {k: v[-1] for k, v in parse_qs(call.query).items()}
+    try:
+        limit = int(query.get("limit", "20"))
+    except ValueError:
+        raise MockError("invalid_request", "limit: Input should be a valid integer") from None
+    if not 1 <= limit <= 1000:
+        raise MockError("invalid_request", "limit: Input should be between 1 and 1000")
+    ids = [m.id for m in call.services.store.current.models.for_provider("anthropic")]
+    models = call.services.store.current.models.for_provider("anthropic")
+    start, end = 0, len(models)
+    if "after_id" in query and query["after_id"] in ids:
+        start = ids.index(query["after_id"]) + 1
+    if "before_id" in query and query["before_id"] in ids:
+        end = ids.index(query["before_id"])
+        start = max(start, end - limit)
+    page = models[start:end][:limit]
+    data = [_model_object(m) for m in page]
+    return JsonResult({
+        "data": data,
+        "has_more": start + len(page) < end,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    })
+
+
+async def retrieve_model(call: HttpCall) -> Result:
+    """``GET /v1/models/{model}`` (with ``anthropic-version``)."""
+    name = str(call.path_params["model"])
+    info = call.services.store.current.models.get("anthropic", name)
+    if info is None:
+        raise MockError("not_found", f"model: {name}")
+    return JsonResult(_model_object(info))

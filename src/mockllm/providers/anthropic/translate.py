@@ -1,0 +1,216 @@
+"""Anthropic Messages <-> neutral types (wire-formats.md sections 5.3 and 5.4)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+
+from ...core.events import (
+    ChoiceEnd,
+    TextDelta,
+    ToolArgumentsDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    reply_events,
+)
+from ...core.types import (
+    ChatRequest,
+    Choice,
+    Completion,
+    ImagePart,
+    Message,
+    OtherPart,
+    Part,
+    TextPart,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
+from ..sse import sse
+from . import protocol as p
+
+STOP_REASON = {
+    "stop": "end_turn",
+    "stop_sequence": "stop_sequence",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def _part(block: Any) -> Part:
+    if isinstance(block, p.TextBlock):
+        return TextPart(block.text)
+    if isinstance(block, p.ImageBlock):
+        source = block.source
+        if isinstance(source, p.Base64Source):
+            return ImagePart(media_type=source.media_type, data=source.data)
+        if isinstance(source, p.URLSource):
+            return ImagePart(url=source.url)
+        return ImagePart(url=source.file_id)
+    if isinstance(block, p.ThinkingBlock):
+        return OtherPart("thinking", block.thinking)
+    return OtherPart(block.type)
+
+
+def _messages(message: p.MessageParam) -> list[Message]:
+    """One wire message as neutral messages: ``tool_result`` blocks become ``tool``
+    messages, placed before the rest of the user's content."""
+    if isinstance(message.content, str):
+        return [Message(message.role, (TextPart(message.content),))]
+    results: list[Message] = []
+    parts: list[Part] = []
+    calls: list[ToolCall] = []
+    for block in message.content:
+        if isinstance(block, p.ToolResultBlock):
+            content = block.content
+            if isinstance(content, str):
+                result_parts: tuple[Part, ...] = (TextPart(content),)
+            else:
+                result_parts = tuple(_part(b) for b in content or ())
+            results.append(Message("tool", result_parts, tool_call_id=block.tool_use_id,
+                                   is_error=bool(block.is_error)))
+        elif isinstance(block, p.ToolUseBlock):
+            calls.append(ToolCall(block.id, block.name, orjson.dumps(block.input).decode()))
+        else:
+            parts.append(_part(block))
+    if parts or calls or not results:
+        results.append(Message(message.role, tuple(parts), tuple(calls)))
+    return results
+
+
+def _tool_choice(choice: Any) -> ToolChoice:
+    if isinstance(choice, p.AnyChoice):
+        return ToolChoice("required")
+    if isinstance(choice, p.NamedChoice):
+        return ToolChoice("named", choice.name)
+    if isinstance(choice, p.NoneChoice):
+        return ToolChoice("none")
+    return ToolChoice("auto")
+
+
+def decode(
+    body: p.CountTokensRequest, headers: Mapping[str, str], endpoint: str = "messages"
+) -> ChatRequest:
+    """The neutral request for a validated Messages (or count_tokens) body."""
+    messages: list[Message] = []
+    if isinstance(body.system, str):
+        messages.append(Message("system", (TextPart(body.system),)))
+    elif body.system:
+        messages.append(Message("system", tuple(TextPart(b.text) for b in body.system)))
+    for message in body.messages:
+        messages.extend(_messages(message))
+    tools = tuple(
+        ToolSpec(t.name, t.description or "", t.input_schema or {}) for t in body.tools or ()
+    )
+    stream = max_tokens = None
+    stop: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = {}
+    if isinstance(body, p.MessagesRequest):
+        stream, max_tokens = body.stream, body.max_tokens
+        stop = tuple(body.stop_sequences or ())
+        metadata = body.metadata or {}
+    return ChatRequest(
+        provider="anthropic",
+        endpoint=endpoint,
+        model=body.model,
+        messages=tuple(messages),
+        tools=tools,
+        tool_choice=_tool_choice(body.tool_choice),
+        max_tokens=max_tokens,
+        stop=stop,
+        stream=bool(stream),
+        headers=headers,
+        metadata=metadata,
+    )
+
+
+def usage(completion: Completion, output_tokens: int | None = None) -> dict[str, Any]:
+    return {
+        "input_tokens": completion.usage.prompt_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": completion.usage.cached_tokens,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": completion.usage.completion_tokens if output_tokens is None
+        else output_tokens,
+        "service_tier": "standard",
+    }
+
+
+def _content(choice: Choice) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if choice.text:
+        blocks.append({"type": "text", "text": choice.text})
+    for call in choice.tool_calls:
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name,
+                       "input": orjson.loads(call.arguments or "{}")})
+    return blocks
+
+
+def encode(completion: Completion, message_id: str) -> dict[str, Any]:
+    """The non-streaming ``message`` object."""
+    choice = completion.choices[0]
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": completion.model,
+        "content": _content(choice),
+        "stop_reason": STOP_REASON[choice.finish_reason],
+        "stop_sequence": choice.stop_sequence,
+        "usage": usage(completion),
+    }
+
+
+async def stream(completion: Completion, message_id: str) -> AsyncIterator[bytes]:
+    """The SSE events of ``completion``: ``message_start``, one block at a time with
+    contiguous indices, ``message_delta`` with cumulative usage, ``message_stop``."""
+    choice = completion.choices[0]
+    start = encode(completion, message_id)
+    start.update(content=[], stop_reason=None, stop_sequence=None)
+    start["usage"] = usage(completion, output_tokens=1)
+    yield sse({"type": "message_start", "message": start}, "message_start")
+    index = -1
+    text_open = False
+    pinged = False
+    async for event in reply_events(completion):
+        kind = type(event)
+        if kind is TextDelta:
+            assert isinstance(event, TextDelta)
+            if not text_open:
+                index += 1
+                text_open = True
+                yield sse({"type": "content_block_start", "index": index,
+                           "content_block": {"type": "text", "text": ""}}, "content_block_start")
+                if not pinged:
+                    pinged = True
+                    yield sse({"type": "ping"}, "ping")
+            yield sse({"type": "content_block_delta", "index": index,
+                       "delta": {"type": "text_delta", "text": event.text}}, "content_block_delta")
+        elif kind is ToolCallStart:
+            assert isinstance(event, ToolCallStart)
+            if text_open:
+                text_open = False
+                yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+            index += 1
+            yield sse({"type": "content_block_start", "index": index, "content_block": {
+                "type": "tool_use", "id": event.id, "name": event.name, "input": {}}},
+                "content_block_start")
+        elif kind is ToolArgumentsDelta:
+            assert isinstance(event, ToolArgumentsDelta)
+            yield sse({"type": "content_block_delta", "index": index, "delta": {
+                "type": "input_json_delta", "partial_json": event.fragment}},
+                "content_block_delta")
+        elif kind is ToolCallEnd:
+            yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+        elif kind is ChoiceEnd and text_open:
+            text_open = False
+            yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+    final_usage = usage(completion)
+    del final_usage["cache_creation"], final_usage["service_tier"]
+    yield sse({"type": "message_delta", "delta": {
+        "stop_reason": STOP_REASON[choice.finish_reason], "stop_sequence": choice.stop_sequence},
+        "usage": final_usage}, "message_delta")
+    yield sse({"type": "message_stop"}, "message_stop")
