@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.routing import BaseRoute, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from .core.tokens import Tokenizer
 from .engine import Engine
@@ -21,7 +22,7 @@ from .rules.store import ConfigStore
 from .rules.watcher import watch_config
 from .services import Services
 from .settings import Settings
-from .wire import Endpoint, JsonResult, NotFound, Receive, Scope, Send
+from .wire import Endpoint, JsonResult, NotFound
 
 log = logging.getLogger("mockllm")
 
@@ -34,13 +35,18 @@ class MockLLMApp:
         self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.router(scope, receive, send)  # type: ignore[arg-type]
+        await self.router(scope, receive, send)
 
 
 async def _health(scope: Scope, receive: Receive, send: Send) -> None:
     body = b'{"status":"ok"}'
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -27,8 +27,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--workers", type=int, help="worker processes (default 1)")
     serve.add_argument("--no-watch", action="store_true", help="do not reload the config on change")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument("--strict-models", action="store_true", default=None,
-                       help="unknown model names get a 404 model_not_found")
+    serve.add_argument(
+        "--strict-models",
+        action="store_true",
+        default=None,
+        help="unknown model names get a 404 model_not_found",
+    )
 
 
 def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,15 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(args.file)
     if args.command == "start":
         return _run({"config": args.responses, "host": args.host, "port": args.port})
-    return _run({
-        "config": args.config,
-        "host": args.host,
-        "port": args.port,
-        "workers": args.workers,
-        "watch": False if args.no_watch else None,
-        "log_level": args.log_level,
-        "strict_models": args.strict_models,
-    })
+    return _run(
+        {
+            "config": args.config,
+            "host": args.host,
+            "port": args.port,
+            "workers": args.workers,
+            "watch": False if args.no_watch else None,
+            "log_level": args.log_level,
+            "strict_models": args.strict_models,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -130,4 +130,3 @@ class Engine:
         per_char = 1.0 / (10.0 * settings.lag_factor) if settings.lag_enabled else 0.0
         usage = Usage(prompt_tokens, completion_tokens * request.n)
         return Completion(request.model, choices, usage, per_char, answer.rule)
-

@@ -53,8 +53,9 @@ class MockServer:
         self.settings = Settings(config=self.config_path, port=self.port, **settings)
         self.app: MockLLMApp = create_app(self.settings)
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                           lifespan="on")
+            uvicorn.Config(
+                self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
         )
         self._thread: threading.Thread | None = None
 
@@ -97,7 +98,9 @@ class MockServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.types import Receive, Scope, Send
 
 from .core.errors import MockError
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mockllm.wire")
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 
@@ -112,9 +109,7 @@ def _too_large(limit: int) -> MockError:
     )
 
 
-async def send_result(
-    send: Send, result: Result, provider: Provider, call: HttpCall
-) -> None:
+async def send_result(send: Send, result: Result, provider: Provider, call: HttpCall) -> None:
     """Write ``result`` with the provider's standard headers; an exception while streaming
     becomes the provider's in-stream error event and ends the stream cleanly."""
     headers = provider.response_headers(call)
@@ -123,26 +118,46 @@ async def send_result(
         body = result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
         headers["content-type"] = "application/json"
         headers["content-length"] = str(len(body))
-        await send({"type": "http.response.start", "status": result.status,
-                    "headers": _encode_headers(headers)})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": result.status,
+                "headers": _encode_headers(headers),
+            }
+        )
         await send({"type": "http.response.body", "body": body})
         return
     headers["content-type"] = result.media_type
     headers["cache-control"] = "no-cache"
     headers["x-accel-buffering"] = "no"
-    await send({"type": "http.response.start", "status": result.status,
-                "headers": _encode_headers(headers)})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": result.status,
+            "headers": _encode_headers(headers),
+        }
+    )
     try:
         async for chunk in result.chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except MockError as exc:
-        await send({"type": "http.response.body", "body": provider.stream_error(exc, call),
-                    "more_body": True})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": provider.stream_error(exc, call),
+                "more_body": True,
+            }
+        )
     except Exception:
         log.exception("error while streaming %s %s", call.method, call.path)
         error = MockError("server", SERVER_ERROR_MESSAGE)
-        await send({"type": "http.response.body", "body": provider.stream_error(error, call),
-                    "more_body": True})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": provider.stream_error(error, call),
+                "more_body": True,
+            }
+        )
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -182,7 +197,9 @@ class Endpoint:
         )
         try:
             if method not in spec.methods:
-                raise MockError("method_not_allowed", f"Method {method} not allowed for {call.path}.")
+                raise MockError(
+                    "method_not_allowed", f"Method {method} not allowed for {call.path}."
+                )
             call.body = await read_body(receive, self.services.settings.max_body_bytes)
             result = await spec.handler(call)
         except MockError as exc:
@@ -213,13 +230,12 @@ class NotFound:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         provider = self.owner(scope["path"], headers)
-        call = HttpCall(scope["method"], scope["path"], "", headers, {}, b"",
-                        new_id("req_"), self.services)
+        call = HttpCall(
+            scope["method"], scope["path"], "", headers, {}, b"", new_id("req_"), self.services
+        )
         try:
             await read_body(receive, self.services.settings.max_body_bytes)
         except MockError:
             pass
-        error = MockError(
-            "not_found", f"Invalid URL ({scope['method']} {scope['path']})"
-        )
+        error = MockError("not_found", f"Invalid URL ({scope['method']} {scope['path']})")
         await send_result(send, provider.render_error(error, call), provider, call)

@@ -174,6 +174,10 @@ class Tokenizer:
             for call in message.tool_calls:
                 total += PER_MESSAGE + n(call.name) + n(call.arguments)
         for tool in tools:
-            spec = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+            spec = {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            }
             total += n(orjson.dumps(spec).decode())
         return total

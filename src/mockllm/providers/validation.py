@@ -59,10 +59,26 @@ def field_path(loc: Sequence[str | int], data: Any) -> tuple[Path, Any, bool]:
 def is_member_name(step: str) -> bool:
     """Whether a location step is a pydantic union member name (``str``, ``list[...]``,
     a model class name, a validator kind) rather than a field."""
-    return step[:1].isupper() or "[" in step or step in {
-        "str", "int", "float", "bool", "dict", "list", "literal", "none", "nullable",
-        "function-after", "function-before", "function-wrap", "function-plain",
-    }
+    return (
+        step[:1].isupper()
+        or "[" in step
+        or step
+        in {
+            "str",
+            "int",
+            "float",
+            "bool",
+            "dict",
+            "list",
+            "literal",
+            "none",
+            "nullable",
+            "function-after",
+            "function-before",
+            "function-wrap",
+            "function-plain",
+        }
+    )
 
 
 def first_error(error: ValidationError, data: Any) -> FieldError:

@@ -15,7 +15,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .ruleset import CompiledRule, Location, RuleSet, name_predicate, normalize_prompt, text_predicate
+from .ruleset import (
+    CompiledRule,
+    Location,
+    RuleSet,
+    name_predicate,
+    normalize_prompt,
+    text_predicate,
+)
 from .schema import ConfigFile, FileSettings
 
 PathKey = tuple[str | int, ...]
@@ -67,8 +74,9 @@ class _Reader:
             for key_node, value_node in node.value:
                 key = str(self._constructor.construct_object(key_node, deep=True))
                 if key in out:
-                    where = Location(self.source, key_node.start_mark.line + 1,
-                                     key_node.start_mark.column + 1)
+                    where = Location(
+                        self.source, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    )
                     self.problems.append(Problem(where, f"duplicate key {key!r}"))
                 self.marks[(*path, key, "<key>")] = key_node.start_mark
                 out[key] = self.data(value_node, (*path, key))
@@ -128,7 +136,9 @@ def parse_config(text: str, source: str) -> LoadedConfig:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         detail = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(Location(source, line, column), f"invalid YAML: {detail}")]) from None
+        raise ConfigError(
+            [Problem(Location(source, line, column), f"invalid YAML: {detail}")]
+        ) from None
     reader = _Reader(source)
     data = {} if root is None else reader.data(root)
     marks = reader.marks
@@ -136,7 +146,9 @@ def parse_config(text: str, source: str) -> LoadedConfig:
         raise ConfigError(reader.problems)
     if not isinstance(data, dict):
         where = _location(source, marks, ())
-        raise ConfigError([Problem(where, "the config must be a mapping (responses:, rules:, ...)")])
+        raise ConfigError(
+            [Problem(where, "the config must be a mapping (responses:, rules:, ...)")]
+        )
     data.setdefault("responses", {})
     if data["responses"] is None:  # "responses:" with nothing under it
         data["responses"] = {}
@@ -156,7 +168,9 @@ def load_config_file(path: str | Path) -> LoadedConfig:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(Location(source, 1, 1), f"cannot read the file: {exc}")]) from None
+        raise ConfigError(
+            [Problem(Location(source, 1, 1), f"cannot read the file: {exc}")]
+        ) from None
     return parse_config(text, source)
 
 

@@ -149,7 +149,9 @@ class ModelEntry(_Strict):
     def _known_capabilities(self) -> ModelEntry:
         unknown = set(self.capabilities or ()) - CAPABILITIES
         if unknown:
-            raise ValueError(f"unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
+            raise ValueError(
+                f"unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}"
+            )
         return self
 
     def overrides(self) -> dict[str, Any]:

@@ -74,6 +74,8 @@ class ConfigStore:
         rules = snapshot.config.rules
         log.info(
             "config %s reloaded: %d responses, %d rules",
-            self.path, len(rules.responses), len(rules.rules),
+            self.path,
+            len(rules.responses),
+            len(rules.rules),
         )
         return True

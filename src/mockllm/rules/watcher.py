@@ -31,8 +31,12 @@ async def watch_config(store: ConfigStore, stop: asyncio.Event) -> None:
 
     log.info("watching %s for changes", target)
     async for _changes in awatch(
-        target.parent, watch_filter=relevant, debounce=DEBOUNCE_MS, step=DEBOUNCE_MS,
-        stop_event=stop, recursive=False,
+        target.parent,
+        watch_filter=relevant,
+        debounce=DEBOUNCE_MS,
+        step=DEBOUNCE_MS,
+        stop_event=stop,
+        recursive=False,
     ):
         if target.exists():
             store.reload()

@@ -26,8 +26,13 @@ def provider() -> Provider:
             RouteSpec("/v1/messages/count_tokens", ("POST",), count_tokens, "count_tokens"),
             # /v1/models is shared with OpenAI: Anthropic's SDKs always send this header.
             RouteSpec("/v1/models", ("GET",), list_models, "models.list", VERSION_HEADER),
-            RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve",
-                      VERSION_HEADER),
+            RouteSpec(
+                "/v1/models/{model:path}",
+                ("GET",),
+                retrieve_model,
+                "models.retrieve",
+                VERSION_HEADER,
+            ),
         ),
         render_error=render_error,
         stream_error=stream_error,

@@ -57,6 +57,8 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     message = problem.errors[0]["msg"].removeprefix("Value error, ")
     if problem.type == "union_tag_invalid":
         ctx = problem.errors[0].get("ctx", {})
-        message = f"Input tag {ctx.get('tag')!r} found using {ctx.get('discriminator')} does not " \
-                  f"match any of the expected tags: {ctx.get('expected_tags')}"
+        message = (
+            f"Input tag {ctx.get('tag')!r} found using {ctx.get('discriminator')} does not "
+            f"match any of the expected tags: {ctx.get('expected_tags')}"
+        )
     return MockError("invalid_request", f"{where}: {message}" if where else message)

@@ -55,9 +55,7 @@ class ToolUseBlock(_Wire):
     input: dict[str, Any]
 
 
-ToolResultContent = Annotated[
-    TextBlock | ImageBlock | DocumentBlock, Field(discriminator="type")
-]
+ToolResultContent = Annotated[TextBlock | ImageBlock | DocumentBlock, Field(discriminator="type")]
 
 
 class ToolResultBlock(_Wire):
@@ -82,15 +80,28 @@ class ServerBlock(_Wire):
     """Server-tool and search blocks: accepted in histories, not interpreted."""
 
     type: Literal[
-        "server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "search_result",
-        "container_upload", "mcp_tool_use", "mcp_tool_result", "code_execution_tool_result",
-        "bash_code_execution_tool_result", "text_editor_code_execution_tool_result",
+        "server_tool_use",
+        "web_search_tool_result",
+        "web_fetch_tool_result",
+        "search_result",
+        "container_upload",
+        "mcp_tool_use",
+        "mcp_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
     ]
 
 
 ContentBlock = Annotated[
-    TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock
-    | RedactedThinkingBlock | ServerBlock,
+    TextBlock
+    | ImageBlock
+    | DocumentBlock
+    | ToolUseBlock
+    | ToolResultBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ServerBlock,
     Field(discriminator="type"),
 ]
 

@@ -44,8 +44,10 @@ async def messages(call: HttpCall) -> Result:
     except MockError as exc:
         if exc.code == "context_length_exceeded":
             tokens = call.services.engine.prompt_tokens(request, info)
-            raise MockError("invalid_request", f"prompt is too long: {tokens} tokens > "
-                            f"{info.context_window} maximum") from None
+            raise MockError(
+                "invalid_request",
+                f"prompt is too long: {tokens} tokens > {info.context_window} maximum",
+            ) from None
         raise
     message_id = new_id("msg_01", 11)
     headers = {"x-mockllm-rule": completion.rule or "(default)"}
@@ -69,8 +71,12 @@ async def count_tokens(call: HttpCall) -> Result:
 
 def _model_object(info: ModelInfo, name: str | None = None) -> dict[str, object]:
     created = datetime.fromtimestamp(info.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"type": "model", "id": name or info.id, "display_name": info.display_name or info.id,
-            "created_at": created}
+    return {
+        "type": "model",
+        "id": name or info.id,
+        "display_name": info.display_name or info.id,
+        "created_at": created,
+    }
 
 
 async def list_models(call: HttpCall) -> Result:
@@ -93,12 +99,14 @@ async def list_models(call: HttpCall) -> Result:
         start = max(start, end - limit)
     page = models[start:end][:limit]
     data = [_model_object(m) for m in page]
-    return JsonResult({
-        "data": data,
-        "has_more": start + len(page) < end,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-    })
+    return JsonResult(
+        {
+            "data": data,
+            "has_more": start + len(page) < end,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
+    )
 
 
 async def retrieve_model(call: HttpCall) -> Result:

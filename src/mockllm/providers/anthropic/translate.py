@@ -70,8 +70,14 @@ def _messages(message: p.MessageParam) -> list[Message]:
                 result_parts: tuple[Part, ...] = (TextPart(content),)
             else:
                 result_parts = tuple(_part(b) for b in content or ())
-            results.append(Message("tool", result_parts, tool_call_id=block.tool_use_id,
-                                   is_error=bool(block.is_error)))
+            results.append(
+                Message(
+                    "tool",
+                    result_parts,
+                    tool_call_id=block.tool_use_id,
+                    is_error=bool(block.is_error),
+                )
+            )
         elif isinstance(block, p.ToolUseBlock):
             calls.append(ToolCall(block.id, block.name, orjson.dumps(block.input).decode()))
         else:
@@ -133,7 +139,8 @@ def usage(completion: Completion, output_tokens: int | None = None) -> dict[str,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": completion.usage.cached_tokens,
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-        "output_tokens": completion.usage.completion_tokens if output_tokens is None
+        "output_tokens": completion.usage.completion_tokens
+        if output_tokens is None
         else output_tokens,
         "service_tier": "standard",
     }
@@ -144,8 +151,14 @@ def _content(choice: Choice) -> list[dict[str, Any]]:
     if choice.text:
         blocks.append({"type": "text", "text": choice.text})
     for call in choice.tool_calls:
-        blocks.append({"type": "tool_use", "id": call.id, "name": call.name,
-                       "input": orjson.loads(call.arguments or "{}")})
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.id,
+                "name": call.name,
+                "input": orjson.loads(call.arguments or "{}"),
+            }
+        )
     return blocks
 
 
@@ -182,27 +195,54 @@ async def stream(completion: Completion, message_id: str) -> AsyncIterator[bytes
             if not text_open:
                 index += 1
                 text_open = True
-                yield sse({"type": "content_block_start", "index": index,
-                           "content_block": {"type": "text", "text": ""}}, "content_block_start")
+                yield sse(
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                    "content_block_start",
+                )
                 if not pinged:
                     pinged = True
                     yield sse({"type": "ping"}, "ping")
-            yield sse({"type": "content_block_delta", "index": index,
-                       "delta": {"type": "text_delta", "text": event.text}}, "content_block_delta")
+            yield sse(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": event.text},
+                },
+                "content_block_delta",
+            )
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
             if text_open:
                 text_open = False
                 yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
             index += 1
-            yield sse({"type": "content_block_start", "index": index, "content_block": {
-                "type": "tool_use", "id": event.id, "name": event.name, "input": {}}},
-                "content_block_start")
+            yield sse(
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": event.id,
+                        "name": event.name,
+                        "input": {},
+                    },
+                },
+                "content_block_start",
+            )
         elif kind is ToolArgumentsDelta:
             assert isinstance(event, ToolArgumentsDelta)
-            yield sse({"type": "content_block_delta", "index": index, "delta": {
-                "type": "input_json_delta", "partial_json": event.fragment}},
-                "content_block_delta")
+            yield sse(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": event.fragment},
+                },
+                "content_block_delta",
+            )
         elif kind is ToolCallEnd:
             yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
         elif kind is ChoiceEnd and text_open:
@@ -210,7 +250,15 @@ async def stream(completion: Completion, message_id: str) -> AsyncIterator[bytes
             yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
     final_usage = usage(completion)
     del final_usage["cache_creation"], final_usage["service_tier"]
-    yield sse({"type": "message_delta", "delta": {
-        "stop_reason": STOP_REASON[choice.finish_reason], "stop_sequence": choice.stop_sequence},
-        "usage": final_usage}, "message_delta")
+    yield sse(
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": STOP_REASON[choice.finish_reason],
+                "stop_sequence": choice.stop_sequence,
+            },
+            "usage": final_usage,
+        },
+        "message_delta",
+    )
     yield sse({"type": "message_stop"}, "message_stop")

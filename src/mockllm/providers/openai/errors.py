@@ -78,8 +78,12 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     first = problem.errors[0]
     ctx = first.get("ctx", {})
     if problem.type == "missing":
-        return MockError("invalid_request", f"Missing required parameter: '{param}'.",
-                         param=param, code="missing_required_parameter")
+        return MockError(
+            "invalid_request",
+            f"Missing required parameter: '{param}'.",
+            param=param,
+            code="missing_required_parameter",
+        )
     if problem.type in ("union_tag_invalid", "literal_error"):
         allowed = ctx.get("expected_tags") or ctx.get("expected") or ""
         values = [v.strip().strip("'") for v in str(allowed).replace(" or ", ", ").split(",")]
@@ -91,27 +95,33 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
         return MockError(
             "invalid_request",
             f"Invalid value: '{value}'. Supported values are: {_quote_all(values)}.",
-            param=param, code="invalid_value",
+            param=param,
+            code="invalid_value",
         )
     if problem.type == "too_short" and isinstance(problem.value, list) and not problem.value:
         return MockError(
             "invalid_request",
             f"Invalid '{param}': empty array. Expected an array with minimum length "
             f"{ctx.get('min_length', 1)}, but got an empty array instead.",
-            param=param, code="empty_array",
+            param=param,
+            code="empty_array",
         )
     if problem.type in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         below = problem.type.startswith("greater")
         number = "integer" if isinstance(problem.value, int) else "decimal"
         bound = next(iter(ctx.values()), "")
-        relation = (">= " if problem.type.endswith("equal") else "> ") if below else (
-            "<= " if problem.type.endswith("equal") else "< ")
+        relation = (
+            (">= " if problem.type.endswith("equal") else "> ")
+            if below
+            else ("<= " if problem.type.endswith("equal") else "< ")
+        )
         where = "below minimum" if below else "above maximum"
         return MockError(
             "invalid_request",
             f"Invalid '{param}': {number} {where} value. Expected a value {relation}{bound}, "
             f"but got {problem.value} instead.",
-            param=param, code=f"{number}_{'below_min' if below else 'above_max'}_value",
+            param=param,
+            code=f"{number}_{'below_min' if below else 'above_max'}_value",
         )
     expected = expected_kinds(problem.errors)
     if expected:
@@ -120,7 +130,9 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
             "invalid_request",
             f"Invalid type for '{param}': expected {wanted}, but got "
             f"{json_kind(problem.value)} instead.",
-            param=param, code="invalid_type",
+            param=param,
+            code="invalid_type",
         )
-    return MockError("invalid_request", f"Invalid '{param}': {first['msg']}.",
-                     param=param, code="invalid_value")
+    return MockError(
+        "invalid_request", f"Invalid '{param}': {first['msg']}.", param=param, code="invalid_value"
+    )

@@ -49,6 +49,7 @@ async def retrieve_model(call: HttpCall) -> Result:
     name = str(call.path_params["model"])
     info = call.services.store.current.models.get("openai", name)
     if info is None:
-        raise MockError("not_found", f"The model '{name}' does not exist",
-                        param="model", code="model_not_found")
+        raise MockError(
+            "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
+        )
     return JsonResult(_model_object(name, info.created, info.owned_by or "system"))

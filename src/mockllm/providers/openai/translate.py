@@ -103,14 +103,16 @@ def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatReq
                 "invalid_request",
                 "Invalid 'stop': array too long. Expected an array with maximum length 4, "
                 f"but got an array with length {len(body.stop)} instead.",
-                param="stop", code="array_above_max_length",
+                param="stop",
+                code="array_above_max_length",
             )
         stop = tuple(body.stop)
     if body.stream_options is not None and not body.stream:
         raise MockError(
             "invalid_request",
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            param="stream_options", code="invalid_value",
+            param="stream_options",
+            code="invalid_value",
         )
     tools = tuple(
         ToolSpec(t.function.name, t.function.description or "", t.function.parameters or {})
@@ -167,16 +169,21 @@ def encode(completion: Completion, completion_id: str, created: int) -> dict[str
         }
         if choice.tool_calls:
             message["tool_calls"] = [
-                {"id": c.id, "type": "function",
-                 "function": {"name": c.name, "arguments": c.arguments}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
                 for c in choice.tool_calls
             ]
-        choices.append({
-            "index": choice.index,
-            "message": message,
-            "logprobs": None,
-            "finish_reason": FINISH[choice.finish_reason],
-        })
+        choices.append(
+            {
+                "index": choice.index,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": FINISH[choice.finish_reason],
+            }
+        )
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -194,19 +201,25 @@ async def stream(
 ) -> AsyncIterator[bytes]:
     """The SSE chunks of ``completion``: role once per choice, content, tool-call fragments
     (id/type/name only in the first), finish chunk, usage chunk last if asked, ``[DONE]``."""
-    head = orjson.dumps({
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": completion.model,
-        "service_tier": "default",
-        "system_fingerprint": SYSTEM_FINGERPRINT,
-    })[:-1] + b',"choices":['
+    head = (
+        orjson.dumps(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": completion.model,
+                "service_tier": "default",
+                "system_fingerprint": SYSTEM_FINGERPRINT,
+            }
+        )[:-1]
+        + b',"choices":['
+    )
     tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
 
     def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        body = orjson.dumps({"index": choice, "delta": delta, "logprobs": None,
-                             "finish_reason": finish})
+        body = orjson.dumps(
+            {"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}
+        )
         return b"data: " + head + body + tail
 
     choices = completion.choices
@@ -221,13 +234,25 @@ async def stream(
             yield chunk(event.choice, delta)
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
-            yield chunk(event.choice, {"tool_calls": [{
-                "index": event.index, "id": event.id, "type": "function",
-                "function": {"name": event.name, "arguments": ""}}]})
+            yield chunk(
+                event.choice,
+                {
+                    "tool_calls": [
+                        {
+                            "index": event.index,
+                            "id": event.id,
+                            "type": "function",
+                            "function": {"name": event.name, "arguments": ""},
+                        }
+                    ]
+                },
+            )
         elif kind is ToolArgumentsDelta:
             assert isinstance(event, ToolArgumentsDelta)
-            yield chunk(event.choice, {"tool_calls": [{
-                "index": event.index, "function": {"arguments": event.fragment}}]})
+            yield chunk(
+                event.choice,
+                {"tool_calls": [{"index": event.index, "function": {"arguments": event.fragment}}]},
+            )
         elif kind is ChoiceEnd:
             yield chunk(event.choice, {}, FINISH[choices[event.choice].finish_reason])
     if include_usage:
