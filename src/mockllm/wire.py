@@ -8,12 +8,14 @@ handler raises becomes the provider's own error envelope; the connection stays u
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -65,12 +67,17 @@ class JsonResult:
 
 @dataclass(slots=True)
 class StreamResult:
-    """A streamed answer: each item of ``chunks`` is written and flushed as it comes."""
+    """A streamed answer: each item of ``chunks`` is written and flushed as it comes.
+
+    ``paced`` says the stream sleeps between chunks; such a stream stops early when the
+    client disconnects (an unpaced one finishes in microseconds anyway).
+    """
 
     chunks: AsyncIterator[bytes]
     media_type: str = "text/event-stream; charset=utf-8"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    paced: bool = False
 
 
 Result = JsonResult | StreamResult
@@ -109,7 +116,21 @@ def _too_large(limit: int) -> MockError:
     )
 
 
-async def send_result(send: Send, result: Result, provider: Provider, call: HttpCall) -> None:
+def header_value(text: str) -> str:
+    """``text`` made safe for an HTTP header: printable ASCII kept, the rest %-encoded."""
+    if text.isascii() and text.isprintable():
+        return text
+    return quote(text, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def send_result(
+    send: Send, result: Result, provider: Provider, call: HttpCall, receive: Receive | None = None
+) -> None:
     """Write ``result`` with the provider's standard headers; an exception while streaming
     becomes the provider's in-stream error event and ends the stream cleanly."""
     headers = provider.response_headers(call)
@@ -137,8 +158,14 @@ async def send_result(send: Send, result: Result, provider: Provider, call: Http
             "headers": _encode_headers(headers),
         }
     )
+    watcher = None
+    if result.paced and receive is not None:
+        watcher = asyncio.ensure_future(_disconnected(receive))
     try:
         async for chunk in result.chunks:
+            if watcher is not None and watcher.done():
+                log.info("client went away during %s %s; stream stopped", call.method, call.path)
+                return
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except MockError as exc:
         await send(
@@ -158,6 +185,9 @@ async def send_result(send: Send, result: Result, provider: Provider, call: Http
                 "more_body": True,
             }
         )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -207,7 +237,7 @@ class Endpoint:
         except Exception:
             log.exception("unexpected error in %s %s", method, call.path)
             result = provider.render_error(MockError("server", SERVER_ERROR_MESSAGE), call)
-        await send_result(send, result, provider, call)
+        await send_result(send, result, provider, call, receive)
 
 
 class NotFound:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...core.models import ModelInfo
-from ...wire import HttpCall, JsonResult, Result, StreamResult, new_id
+from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from . import translate
 from .errors import invalid_request
 from .protocol import CountTokensRequest, MessagesRequest
@@ -50,9 +50,10 @@ async def messages(call: HttpCall) -> Result:
             ) from None
         raise
     message_id = new_id("msg_01", 11)
-    headers = {"x-mockllm-rule": completion.rule or "(default)"}
+    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
     if request.stream:
-        return StreamResult(translate.stream(completion, message_id), headers=headers)
+        chunks = translate.stream(completion, message_id)
+        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
     if completion.delay_total:
         await asyncio.sleep(completion.delay_total)
     return JsonResult(translate.encode(completion, message_id), headers=headers)

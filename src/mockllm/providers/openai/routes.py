@@ -7,7 +7,7 @@ import asyncio
 from pydantic import ValidationError
 
 from ...core.errors import MockError
-from ...wire import HttpCall, JsonResult, Result, StreamResult, new_id
+from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from . import translate
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
@@ -20,14 +20,25 @@ async def chat_completions(call: HttpCall) -> Result:
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     request = translate.decode(body, call.headers)
+    known = call.services.store.current.models.get("openai", body.model)
+    if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
+        param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
+        raise MockError(
+            "invalid_request",
+            f"{param} is too large: {request.max_tokens}. This model supports at most "
+            f"{known.max_output_tokens} completion tokens, whereas you provided "
+            f"{request.max_tokens}.",
+            param=param,
+            code="invalid_value",
+        )
     completion = call.services.engine.complete(request)
     completion_id = new_id("chatcmpl-", 15)
     created = translate.now()
-    headers = {"x-mockllm-rule": completion.rule or "(default)"}
+    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
     if request.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         chunks = translate.stream(completion, completion_id, created, include_usage)
-        return StreamResult(chunks, headers=headers)
+        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
     if completion.delay_total:
         await asyncio.sleep(completion.delay_total)
     return JsonResult(translate.encode(completion, completion_id, created), headers=headers)
