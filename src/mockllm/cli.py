@@ -12,6 +12,7 @@ Flags override ``MOCKLLM_*`` environment variables, which override defaults.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from collections.abc import Sequence
@@ -75,8 +76,16 @@ def _run(overrides: dict[str, object]) -> int:
     except ConfigError as exc:
         print(f"mockllm: invalid config\n{exc}", file=sys.stderr)
         return 1
+    # mockllm's own loggers (config reloads, plugin and handler errors) print like uvicorn's.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["mockllm"] = {
+        "handlers": ["default"],
+        "level": settings.log_level.upper().replace("TRACE", "DEBUG"),
+        "propagate": False,
+    }
     uvicorn.run(
         "mockllm.app:app_from_environment",
+        log_config=log_config,
         factory=True,
         host=settings.host,
         port=settings.port,
