@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -79,6 +80,16 @@ def is_member_name(step: str) -> bool:
             "function-plain",
         }
     )
+
+
+def body_error(error: ValidationError, body: bytes) -> FieldError | None:
+    """The first problem of the request ``body`` (JSON bytes) reported in ``error``; None
+    when the body is not a JSON object at all."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return first_error(error, data) if isinstance(data, dict) else None
 
 
 def first_error(error: ValidationError, data: Any) -> FieldError:

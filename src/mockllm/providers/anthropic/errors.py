@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
 from ..sse import sse
-from ..validation import first_error
+from ..validation import body_error
 
 TYPES = {
     "invalid_request": "invalid_request_error",
@@ -42,13 +41,9 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
 
 def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     """The 400 Anthropic answers for the first problem of a request body."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
+    problem = body_error(exc, body)
+    if problem is None:
         return MockError("invalid_request", "There was an error parsing the body of your request.")
-    problem = first_error(exc, data)
     where = ".".join(str(step) for step in problem.path)
     if problem.type == "missing":
         return MockError("invalid_request", f"{where}: Field required")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
 from ..sse import sse
-from ..validation import expected_kinds, first_error, json_kind
+from ..validation import body_error, expected_kinds, json_kind
 
 INVALID_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
@@ -67,13 +66,9 @@ def _quote_all(values: list[Any]) -> str:
 
 def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     """The 400 OpenAI answers for the first problem in a request body."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
+    problem = body_error(exc, body)
+    if problem is None:
         return MockError("invalid_request", INVALID_JSON)
-    problem = first_error(exc, data)
     param = param_name(problem.path)
     first = problem.errors[0]
     ctx = first.get("ctx", {})
