@@ -32,9 +32,7 @@ from mockllm.testing import MockServer
 MODEL = "claude-opus-4-6"
 API_KEY = "sk-ant-test"
 SKY = "what colour is the sky?"
-SKY_ANSWER = (
-    "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
-)
+SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 WEATHER_ANSWER = "It is sunny in Paris, 22 degrees."
 LONG_ANSWER = "One two three four five six seven eight nine ten. STOP here. Eleven twelve."
 DEFAULT_ANSWER = "I don't know the answer to that. This is a mock response."
@@ -53,7 +51,8 @@ WEATHER_TOOL: ToolParam = {
 
 # A 1x1 transparent PNG.
 PNG_1PX = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
+    "AAAABJRU5ErkJggg=="
 )
 
 
@@ -121,7 +120,9 @@ def test_create_plain_call_sets_request_id(client: anthropic.Anthropic) -> None:
 
 def test_model_dependent_rule(client: anthropic.Anthropic) -> None:
     message = client.messages.create(
-        model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": "which model"}]
+        model="claude-haiku-4-5",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "which model"}],
     )
     assert text_of(message) == "You are talking to a Claude model."
 
@@ -443,3 +444,71 @@ def test_count_tokens_simple(client: anthropic.Anthropic) -> None:
     assert counted.input_tokens == created.usage.input_tokens
     bare = client.messages.count_tokens(model=MODEL, messages=[{"role": "user", "content": SKY}])
     assert bare.input_tokens < counted.input_tokens
+
+
+def test_system_role_message_accepted(client: anthropic.Anthropic) -> None:
+    # anthropic 2.14 also allows a {role: "system"} message in `messages` (section 5.2).
+    raw = client.messages.with_raw_response.create(
+        model=MODEL,
+        max_tokens=200,
+        messages=[
+            {"role": "system", "content": "You are a terse assistant."},
+            {"role": "user", "content": SKY},
+        ],
+    )
+    message = check_message(raw)
+    assert text_of(message) == SKY_ANSWER
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"temperature": 0.5, "top_p": 0.9, "top_k": 5}, id="sampling"),
+        pytest.param({"service_tier": "auto", "metadata": {"user_id": "u-1"}}, id="tier"),
+        pytest.param(
+            {"thinking": {"type": "enabled", "budget_tokens": 1024, "display": "omitted"}},
+            id="thinking-display",
+        ),
+        pytest.param({"thinking": {"type": "adaptive"}}, id="thinking-adaptive"),
+        pytest.param(
+            {"tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 3}]},
+            id="server-tool",
+        ),
+        pytest.param(
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "document",
+                                "source": {
+                                    "type": "text",
+                                    "media_type": "text/plain",
+                                    "data": "a weather report",
+                                },
+                            },
+                            {"type": "text", "text": SKY, "cache_control": {"type": "ephemeral"}},
+                        ],
+                    }
+                ]
+            },
+            id="document-block",
+        ),
+    ],
+)
+@pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21"])
+def test_raw_fields_accepted(server: MockServer, extra: dict[str, Any], version: str) -> None:
+    """Fields older SDKs send (or newer ones add) are accepted and ignored (section 5.2);
+    any ``anthropic-version`` value is accepted (section 5.1)."""
+    body = {
+        "model": MODEL,
+        "max_tokens": 2048,
+        "messages": [{"role": "user", "content": SKY}],
+        **extra,
+    }
+    headers = {"x-api-key": API_KEY, "anthropic-version": version}
+    response = httpx.post(f"{server.url}/v1/messages", headers=headers, json=body)
+    assert response.status_code == 200, response.text
+    message = Message.model_validate_json(response.content, strict=True)
+    assert text_of(message) == SKY_ANSWER

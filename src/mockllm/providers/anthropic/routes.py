@@ -70,13 +70,16 @@ async def count_tokens(call: HttpCall) -> Result:
     return JsonResult({"input_tokens": call.services.engine.prompt_tokens(request, info)})
 
 
-def _model_object(info: ModelInfo, name: str | None = None) -> dict[str, object]:
+def _model_object(info: ModelInfo) -> dict[str, object]:
     created = datetime.fromtimestamp(info.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "type": "model",
-        "id": name or info.id,
+        "id": info.id,
         "display_name": info.display_name or info.id,
         "created_at": created,
+        "lifecycle": "active",
+        "max_input_tokens": info.context_window,
+        "max_tokens": info.max_output_tokens,
     }
 
 
