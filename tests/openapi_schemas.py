@@ -44,11 +44,23 @@ def rewrite_nullable(node: Any) -> Any:
 
 
 @functools.cache
-def load_spec(*, fix_nullable: bool = True) -> dict[str, Any]:
-    """The parsed spec, with ``nullable`` rewritten unless ``fix_nullable`` is false."""
+def _parsed_spec() -> dict[str, Any]:
     with SPEC_PATH.open("rb") as handle:
         document: dict[str, Any] = yaml.load(handle, Loader=_Loader)
-    return rewrite_nullable(document) if fix_nullable else document  # type: ignore[no-any-return]
+    return document
+
+
+@functools.cache
+def load_spec(*, fix_nullable: bool = True) -> dict[str, Any]:
+    """The parsed spec, with ``nullable`` rewritten unless ``fix_nullable`` is false.
+
+    Cached: treat the result as read-only.
+    """
+    document = _parsed_spec()
+    if not fix_nullable:
+        return document
+    rewritten: dict[str, Any] = rewrite_nullable(document)
+    return rewritten
 
 
 @functools.cache
@@ -56,7 +68,8 @@ def _registry(fix_nullable: bool) -> Registry[Any]:
     resource: Resource[Any] = Resource.from_contents(
         load_spec(fix_nullable=fix_nullable), default_specification=DRAFT202012
     )
-    return Registry().with_resource(SPEC_URI, resource)
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 @functools.cache

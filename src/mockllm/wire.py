@@ -227,8 +227,11 @@ class Endpoint:
         )
         try:
             if method not in spec.methods:
+                allowed = sorted({m for s, _ in self.candidates for m in s.methods})
                 raise MockError(
-                    "method_not_allowed", f"Method {method} not allowed for {call.path}."
+                    "method_not_allowed",
+                    f"Method {method} not allowed for {call.path}.",
+                    headers={"allow": ", ".join(allowed)},
                 )
             call.body = await read_body(receive, self.services.settings.max_body_bytes)
             result = await spec.handler(call)

@@ -18,9 +18,7 @@ from mockllm.core.tokens import Tokenizer
 from mockllm.testing import MockServer
 
 SKY = "what colour is the sky?"
-SKY_ANSWER = (
-    "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
-)
+SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 WEATHER_ANSWER = "It is sunny in Paris, 22 degrees."
 LONG_ANSWER = "One two three four five six seven eight nine ten. STOP here. Eleven twelve."
 UNICODE_ANSWER = "Grüße 👋 — 日本語のテキスト."
@@ -194,8 +192,10 @@ def test_limit_above_answer_length_does_not_truncate(client: OpenAI) -> None:
 
 def test_truncation_applies_to_every_choice(client: OpenAI) -> None:
     completion = client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "long answer"}],
-        max_tokens=4, n=2,
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "long answer"}],
+        max_tokens=4,
+        n=2,
     )
     expected = encoding().decode(encoding().encode_ordinary(LONG_ANSWER)[:4])
     assert [c.message.content for c in completion.choices] == [expected, expected]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pytest
 from openai import OpenAI
 from openai.types.chat import (
+    ChatCompletion,
     ChatCompletionMessageParam,
     ChatCompletionToolChoiceOptionParam,
     ChatCompletionToolParam,
@@ -20,12 +21,13 @@ from mockllm.core.tokens import Tokenizer
 from mockllm.testing import MockServer
 
 SKY = "what colour is the sky?"
-SKY_ANSWER = (
-    "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
-)
+SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 WEATHER_ANSWER = "It is sunny in Paris, 22 degrees."
 DEFAULT_ANSWER = "I don't know the answer to that. This is a mock response."
-IMAGE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII="
+IMAGE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+A8AAQUB"
+    "AScY42YAAAAASUVORK5CYII="
+)
 
 WEATHER_TOOL: ChatCompletionToolParam = {
     "type": "function",
@@ -46,10 +48,13 @@ TOOL_HISTORY: list[ChatCompletionMessageParam] = [
     {
         "role": "assistant",
         "content": None,
-        "tool_calls": [{
-            "id": "call_1", "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-        }],
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            }
+        ],
     },
     {"role": "tool", "tool_call_id": "call_1", "content": '{"temp": 22, "sky": "clear"}'},
 ]
@@ -68,7 +73,9 @@ def client(server: MockServer) -> Iterator[OpenAI]:
 
 
 def answer(client: OpenAI, messages: list[ChatCompletionMessageParam], **extra: Any) -> str:
-    completion = client.chat.completions.create(model="gpt-4o", messages=messages, **extra)
+    completion: ChatCompletion = client.chat.completions.create(
+        model="gpt-4o", messages=messages, **extra
+    )
     assert completion.choices[0].message.role == "assistant"
     content = completion.choices[0].message.content
     assert content is not None
@@ -86,14 +93,20 @@ def test_every_role_and_part_form(client: OpenAI) -> None:
         {
             "role": "assistant",
             "content": None,
-            "tool_calls": [{
-                "id": "call_abc", "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
-            }],
+            "tool_calls": [
+                {
+                    "id": "call_abc",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
+            ],
         },
         {"role": "tool", "tool_call_id": "call_abc", "content": "22 degrees"},
-        {"role": "tool", "tool_call_id": "call_abc",
-         "content": [{"type": "text", "text": "sunny"}]},
+        {
+            "role": "tool",
+            "tool_call_id": "call_abc",
+            "content": [{"type": "text", "text": "sunny"}],
+        },
         {"role": "function", "name": "get_weather", "content": "sunny"},
         {"role": "assistant", "content": "It is sunny.", "name": "bot"},
         {"role": "assistant", "content": [{"type": "text", "text": "Anything else?"}]},
@@ -111,15 +124,22 @@ def test_every_role_and_part_form(client: OpenAI) -> None:
 
 
 def test_other_user_part_kinds_accepted(client: OpenAI) -> None:
-    messages: list[ChatCompletionMessageParam] = [{
-        "role": "user",
-        "content": [
-            {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
-            {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=",
-                                      "filename": "a.pdf"}},
-            {"type": "text", "text": SKY},
-        ],
-    }]
+    messages: list[ChatCompletionMessageParam] = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+                {
+                    "type": "file",
+                    "file": {
+                        "file_data": "data:application/pdf;base64,JVBERi0=",
+                        "filename": "a.pdf",
+                    },
+                },
+                {"type": "text", "text": SKY},
+            ],
+        }
+    ]
     assert answer(client, messages) == SKY_ANSWER
 
 
@@ -158,7 +178,10 @@ def test_tool_choice_variants(
     client: OpenAI, tool_choice: ChatCompletionToolChoiceOptionParam
 ) -> None:
     raw = client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=TOOL_HISTORY, tools=[WEATHER_TOOL], tool_choice=tool_choice,
+        model="gpt-4o",
+        messages=TOOL_HISTORY,
+        tools=[WEATHER_TOOL],
+        tool_choice=tool_choice,
         parallel_tool_calls=False,
     )
     assert raw.http_response.status_code == 200
@@ -169,10 +192,20 @@ def test_tool_choice_variants(
 
 def test_ignored_sampling_fields_accepted(client: OpenAI) -> None:
     text = answer(
-        client, [{"role": "user", "content": SKY}],
-        temperature=0.2, top_p=0.9, presence_penalty=0.5, frequency_penalty=-0.5, seed=7,
-        user="u1", metadata={"k": "v"}, store=False, logit_bias={"50256": -100},
-        response_format={"type": "text"}, service_tier="auto", reasoning_effort="low",
+        client,
+        [{"role": "user", "content": SKY}],
+        temperature=0.2,
+        top_p=0.9,
+        presence_penalty=0.5,
+        frequency_penalty=-0.5,
+        seed=7,
+        user="u1",
+        metadata={"k": "v"},
+        store=False,
+        logit_bias={"50256": -100},
+        response_format={"type": "text"},
+        service_tier="auto",
+        reasoning_effort="low",
         extra_body={"some_future_field": {"x": 1}},
     )
     assert text == SKY_ANSWER
@@ -185,7 +218,9 @@ def test_ignored_sampling_fields_accepted(client: OpenAI) -> None:
 
 
 def prompt_tokens(client: OpenAI, messages: list[ChatCompletionMessageParam], **extra: Any) -> int:
-    completion = client.chat.completions.create(model="gpt-4o", messages=messages, **extra)
+    completion: ChatCompletion = client.chat.completions.create(
+        model="gpt-4o", messages=messages, **extra
+    )
     assert completion.usage is not None
     return completion.usage.prompt_tokens
 
@@ -218,11 +253,21 @@ def test_prompt_tokens_name(client: OpenAI) -> None:
 def test_prompt_tokens_image(
     client: OpenAI, detail: Literal["low", "high", "auto"], cost: int
 ) -> None:
-    text_only = prompt_tokens(client, [{"role": "user", "content": [{"type": "text", "text": SKY}]}])
-    with_image = prompt_tokens(client, [{"role": "user", "content": [
-        {"type": "text", "text": SKY},
-        {"type": "image_url", "image_url": {"url": IMAGE, "detail": detail}},
-    ]}])
+    text_only = prompt_tokens(
+        client, [{"role": "user", "content": [{"type": "text", "text": SKY}]}]
+    )
+    with_image = prompt_tokens(
+        client,
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": SKY},
+                    {"type": "image_url", "image_url": {"url": IMAGE, "detail": detail}},
+                ],
+            }
+        ],
+    )
     assert with_image - text_only == cost
 
 

@@ -17,9 +17,7 @@ from mockllm.core.tokens import Tokenizer
 from mockllm.testing import MockServer
 
 SKY = "what colour is the sky?"
-SKY_ANSWER = (
-    "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
-)
+SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 LONG_ANSWER = "One two three four five six seven eight nine ten. STOP here. Eleven twelve."
 UNICODE_ANSWER = "Grüße 👋 — 日本語のテキスト."
 
@@ -85,13 +83,16 @@ def check_text_stream(chunks: list[ChatCompletionChunk], answer: str, usage: boo
 
 def test_stream_with_usage(client: OpenAI) -> None:
     stream = client.chat.completions.create(
-        model="gpt-4o", messages=SKY_MESSAGES, stream=True,
+        model="gpt-4o",
+        messages=SKY_MESSAGES,
+        stream=True,
         stream_options={"include_usage": True},
     )
     with stream:
         chunks = list(stream)
         assert stream.response.headers["content-type"].startswith("text/event-stream")
         assert stream.response.headers["x-request-id"].startswith("req_")
+        assert int(stream.response.headers["openai-processing-ms"]) >= 0
     check_text_stream(chunks, SKY_ANSWER, usage=True)
     # The same numbers as the non-streaming answer.
     plain = client.chat.completions.create(model="gpt-4o", messages=SKY_MESSAGES)
@@ -106,7 +107,10 @@ def test_stream_without_usage(client: OpenAI, stream_options: dict[str, bool] | 
         stream = client.chat.completions.create(model="gpt-4o", messages=SKY_MESSAGES, stream=True)
     else:
         stream = client.chat.completions.create(
-            model="gpt-4o", messages=SKY_MESSAGES, stream=True, stream_options={"include_usage": False}
+            model="gpt-4o",
+            messages=SKY_MESSAGES,
+            stream=True,
+            stream_options={"include_usage": False},
         )
     with stream:
         chunks = list(stream)
@@ -132,7 +136,9 @@ def test_async_stream_with_usage(server: MockServer) -> None:
             base_url=server.openai_url, api_key="sk-test", max_retries=0
         ) as client:
             stream = await client.chat.completions.create(
-                model="gpt-4o", messages=SKY_MESSAGES, stream=True,
+                model="gpt-4o",
+                messages=SKY_MESSAGES,
+                stream=True,
                 stream_options={"include_usage": True},
             )
             async with stream:
@@ -187,9 +193,7 @@ def test_stream_helper_n_choices(client: OpenAI) -> None:
 
 
 def test_stream_n_choices_chunks(client: OpenAI) -> None:
-    stream = client.chat.completions.create(
-        model="gpt-4o", messages=SKY_MESSAGES, n=3, stream=True
-    )
+    stream = client.chat.completions.create(model="gpt-4o", messages=SKY_MESSAGES, n=3, stream=True)
     with stream:
         chunks = list(stream)
     assert all(len(c.choices) == 1 for c in chunks)
@@ -213,28 +217,35 @@ def test_stream_truncated_by_token_limit(client: OpenAI, limit_field: str) -> No
     messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "long answer"}]
     if limit_field == "max_tokens":
         stream = client.chat.completions.create(
-            model="gpt-4o", messages=messages, stream=True, max_tokens=3,
+            model="gpt-4o",
+            messages=messages,
+            stream=True,
+            max_tokens=3,
             stream_options={"include_usage": True},
         )
     else:
         stream = client.chat.completions.create(
-            model="gpt-4o", messages=messages, stream=True, max_completion_tokens=3,
+            model="gpt-4o",
+            messages=messages,
+            stream=True,
+            max_completion_tokens=3,
             stream_options={"include_usage": True},
         )
     with stream:
         chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == encoding().decode(encoding().encode_ordinary(LONG_ANSWER)[:3])
-    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
-        "length"
-    ]
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+    assert [f for f in finishes if f] == ["length"]
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 3
 
 
 def test_stream_cut_by_stop_sequence(client: OpenAI) -> None:
     stream = client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "long answer"}], stream=True,
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "long answer"}],
+        stream=True,
         stop=["STOP"],
     )
     with stream:
@@ -258,9 +269,7 @@ def raw_stream(http: httpx.Client, **body: object) -> tuple[httpx.Response, byte
 @pytest.mark.parametrize("include_usage", [True, False])
 @pytest.mark.parametrize("n", [1, 2])
 def test_raw_sse_framing(http: httpx.Client, include_usage: bool, n: int) -> None:
-    response, data = raw_stream(
-        http, n=n, stream_options={"include_usage": include_usage}
-    )
+    response, data = raw_stream(http, n=n, stream_options={"include_usage": include_usage})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["cache-control"] == "no-cache"
@@ -276,7 +285,7 @@ def test_raw_sse_framing(http: httpx.Client, include_usage: bool, n: int) -> Non
         # One line per event: `data: <single-line compact JSON>` (P31); no `event:` lines.
         assert b"\n" not in event, event
         assert event.startswith(b"data: {"), event
-        payloads.append(json.loads(event[len(b"data: "):]))
+        payloads.append(json.loads(event[len(b"data: ") :]))
     assert all("error" not in p for p in payloads)  # P2
     if include_usage:
         assert [p["choices"] for p in payloads].count([]) == 1

@@ -38,13 +38,18 @@ def field_path(loc: Sequence[str | int], data: Any) -> tuple[Path, Any, bool]:
     path: list[str | int] = []
     current = data
     present = True
+    tag_skipped: object = None  # the dict whose discriminator tag was already skipped
     for step in loc:
         if isinstance(current, dict) and isinstance(step, str):
+            is_tag = step in (current.get("type"), current.get("role"))
+            if is_tag and tag_skipped is not current:
+                tag_skipped = current  # pydantic names the tag once, before the fields
+                continue
             if step in current:
                 current = current[step]
                 path.append(step)
-            elif step in (current.get("type"), current.get("role")) or is_member_name(step):
-                continue  # a discriminator tag or union member, not a field
+            elif is_member_name(step):
+                continue  # a union member, not a field
             else:
                 path.append(step)
                 present = False
@@ -101,7 +106,10 @@ def first_error(error: ValidationError, data: Any) -> FieldError:
         path, value, present = field_path(item["loc"], data)
         grouped.setdefault(path, []).append(item)
         info.setdefault(path, (value, present))
-    path = next(iter(grouped))
+    # pydantic reports every member of a union; the member that got deepest into the
+    # request is the one the client meant (an array of parts, not a string).
+    root = next(iter(grouped))[:1]
+    path = max((p for p in grouped if p[:1] == root), key=len)
     errors = tuple(grouped[path])
     value, present = info[path]
     kinds = [e["type"] for e in errors]

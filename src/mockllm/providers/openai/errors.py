@@ -72,7 +72,13 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     param = param_name(problem.path)
     first = problem.errors[0]
     ctx = first.get("ctx", {})
-    if problem.type == "missing":
+    if problem.type == "union_tag_not_found":
+        discriminator = str(ctx.get("discriminator", "")).strip("'")
+        param = f"{param}.{discriminator}" if param else discriminator
+        problem_type = "missing"
+    else:
+        problem_type = problem.type
+    if problem_type == "missing":
         return MockError(
             "invalid_request",
             f"Missing required parameter: '{param}'.",
@@ -103,8 +109,8 @@ def invalid_request(exc: ValidationError, body: bytes) -> MockError:
         )
     if problem.type in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         below = problem.type.startswith("greater")
-        number = "integer" if isinstance(problem.value, int) else "decimal"
         bound = next(iter(ctx.values()), "")
+        number = "decimal" if isinstance(bound, float) else "integer"
         relation = (
             (">= " if problem.type.endswith("equal") else "> ")
             if below
