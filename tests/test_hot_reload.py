@@ -1,0 +1,152 @@
+"""Hot reload through a real server: edits are served within a second, broken edits are not."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from mockllm.testing import MockServer
+
+POLL = 0.05
+
+
+def config(answer: str) -> str:
+    return f'responses:\n  "hello": "{answer}"\n'
+
+
+class Client:
+    """Asks a running server "hello" with the official OpenAI SDK."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+        self.openai = OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0)
+
+    def ask(self) -> str | None:
+        completion = self.openai.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hello"}]
+        )
+        return completion.choices[0].message.content
+
+    def seconds_until(self, answer: str, limit: float = 2.0) -> float:
+        """Poll every 50 ms until the server answers ``answer``; the delay, or inf."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            if self.ask() == answer:
+                return time.monotonic() - started
+            time.sleep(POLL)
+        return float("inf")
+
+    def keeps_answering(self, answer: str, seconds: float = 0.5) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            assert self.ask() == answer
+            time.sleep(POLL)
+
+    def close(self) -> None:
+        self.openai.close()
+
+
+@pytest.fixture
+def watched() -> Iterator[Client]:
+    with MockServer(config_text=config("first")) as server:
+        client = Client(server)
+        try:
+            assert client.ask() == "first"
+            yield client
+        finally:
+            client.close()
+
+
+def last_error(client: Client) -> str:
+    error = client.server.app.services.store.last_error
+    assert error is not None
+    return str(error)
+
+
+def test_new_answer_is_served_within_one_second(watched: Client) -> None:
+    watched.server.write_config(config("second"))
+    assert watched.seconds_until("second") < 1.0
+    watched.server.write_config(config("third"))
+    assert watched.seconds_until("third") < 1.0
+    store = watched.server.app.services.store
+    assert store.reloads >= 2
+    assert store.last_error is None
+
+
+def test_in_place_write_is_picked_up(watched: Client) -> None:
+    path = watched.server.config_path
+    assert path is not None
+    path.write_text(config("written in place"), encoding="utf-8")
+    assert watched.seconds_until("written in place") < 1.0
+
+
+def test_rules_and_settings_reload_too(watched: Client) -> None:
+    watched.server.write_config(
+        "rules:\n  - match: {prompt: {icontains: HELLO}}\n    reply: ruled\n"
+    )
+    assert watched.seconds_until("ruled") < 1.0
+
+
+def test_invalid_yaml_keeps_previous_rules_then_fix_is_picked_up(watched: Client) -> None:
+    path = watched.server.config_path
+    watched.server.write_config('responses:\n  "hello": [unclosed\n  "x": "y"\n')
+    watched.keeps_answering("first", 0.5)
+    assert last_error(watched).startswith(f"{path}:3:")
+    assert "invalid YAML" in last_error(watched)
+    watched.server.write_config(config("fixed"))
+    assert watched.seconds_until("fixed") < 1.0
+    assert watched.server.app.services.store.last_error is None
+
+
+def test_schema_error_keeps_previous_rules_then_fix_is_picked_up(watched: Client) -> None:
+    path = watched.server.config_path
+    watched.server.write_config(config("broken") + "rules:\n  - match: {promt: x}\n    reply: y\n")
+    watched.keeps_answering("first", 0.5)
+    assert last_error(watched).startswith(f"{path}:4:13: rules.0.match.promt: unknown field")
+    watched.server.write_config(config("fixed"))
+    assert watched.seconds_until("fixed") < 1.0
+    assert watched.server.app.services.store.last_error is None
+
+
+def test_broken_edit_after_a_good_one_keeps_the_latest_good_one(watched: Client) -> None:
+    watched.server.write_config(config("second"))
+    assert watched.seconds_until("second") < 1.0
+    watched.server.write_config("settings:\n  lag_factor: -1\n")
+    watched.keeps_answering("second", 0.5)
+    assert ":2:15: settings.lag_factor" in last_error(watched)
+
+
+def test_deleted_file_keeps_rules_and_recreation_is_picked_up(watched: Client) -> None:
+    path = watched.server.config_path
+    assert path is not None
+    path.unlink()
+    watched.keeps_answering("first", 0.3)
+    path.write_text(config("recreated"), encoding="utf-8")
+    assert watched.seconds_until("recreated") < 1.0
+
+
+def test_models_section_reloads() -> None:
+    with MockServer(config_text=config("x")) as server, httpx.Client(base_url=server.url) as http:
+        assert http.get("/v1/models/my-new-model").status_code == 404
+        server.write_config(config("x") + "models:\n  - id: my-new-model\n")
+        started = time.monotonic()
+        while http.get("/v1/models/my-new-model").status_code != 200:
+            assert time.monotonic() - started < 2
+            time.sleep(POLL)
+        assert time.monotonic() - started < 1.0
+
+
+def test_no_reload_when_watch_is_off() -> None:
+    with MockServer(config_text=config("first"), watch=False) as server:
+        client = Client(server)
+        try:
+            assert client.ask() == "first"
+            server.write_config(config("second"))
+            client.keeps_answering("first", 0.6)
+            assert server.app.services.store.reloads == 0
+        finally:
+            client.close()
