@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .plugins import discover_providers
-from .providers.base import Provider, RouteSpec
+from .providers.base import Provider, ProviderRegistry, RouteSpec
 from .rules.store import ConfigStore
 from .rules.watcher import watch_config
 from .services import Services
@@ -68,15 +68,15 @@ def create_app(
     if providers is None:
         allow = settings.providers.split(",") if settings.providers else None
         providers = discover_providers(allow)
-    providers = tuple(providers)
+    registry = ProviderRegistry(tuple(providers))
     store = ConfigStore(
         settings.config,
-        [m for p in providers for m in p.models],
+        registry.models(),
         strict_models=settings.strict_models,
     )
     tokenizer = Tokenizer()
-    engine = Engine(store, tokenizer, {p.name: p.accounting for p in providers})
-    services = Services(settings, store, tokenizer, engine, providers)
+    engine = Engine(store, tokenizer, {p.name: p.accounting for p in registry})
+    services = Services(settings, store, tokenizer, engine, registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
@@ -94,8 +94,8 @@ def create_app(
                     await watcher
 
     router = Router(
-        routes=_routes(providers, services),
-        default=NotFound(list(providers), services),
+        routes=_routes(registry.providers, services),
+        default=NotFound(list(registry), services),
         lifespan=lifespan,
     )
     return MockLLMApp(services, router)

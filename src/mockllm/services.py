@@ -11,7 +11,7 @@ from .rules.store import ConfigStore
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .providers.base import Provider
+    from .providers.base import ProviderRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,4 +22,4 @@ class Services:
     store: ConfigStore
     tokenizer: Tokenizer
     engine: Engine
-    providers: tuple[Provider, ...]
+    providers: ProviderRegistry

@@ -7,7 +7,7 @@ which paths to route to which handler, which models to list, how errors look.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..core.errors import MockError
@@ -54,3 +54,28 @@ class Provider:
     claim_header: str | None = None
     response_headers: Callable[[HttpCall], dict[str, str]] = _no_headers
     accounting: TokenAccounting = field(default_factory=TokenAccounting)
+
+
+@dataclass(frozen=True)
+class ProviderRegistry:
+    """The providers of one app, in routing priority order. Built by the app factory."""
+
+    providers: tuple[Provider, ...]
+
+    def __iter__(self) -> Iterator[Provider]:
+        return iter(self.providers)
+
+    def __len__(self) -> int:
+        return len(self.providers)
+
+    def get(self, name: str) -> Provider | None:
+        """The provider called ``name``, if loaded."""
+        return next((p for p in self.providers if p.name == name), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.providers]
+
+    def models(self) -> list[ModelInfo]:
+        """Every provider's built-in models."""
+        return [m for p in self.providers for m in p.models]
