@@ -35,8 +35,21 @@ class MockLLMApp:
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
+        # Paths without parameters skip the router's regex matching: the hot path.
+        self._exact: dict[str, Endpoint] = {
+            route.path: route.app
+            for route in router.routes
+            if isinstance(route, Route)
+            and isinstance(route.app, Endpoint)
+            and not route.param_convertors
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            endpoint = self._exact.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
         await self.router(scope, receive, send)
 
 

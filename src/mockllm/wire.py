@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from random import getrandbits
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -33,8 +33,36 @@ SERVER_ERROR_MESSAGE = "The server had an error while processing your request. S
 
 
 def new_id(prefix: str, nbytes: int = 12) -> str:
-    """A fresh random identifier such as ``req_4f1c...``."""
-    return prefix + os.urandom(nbytes).hex()
+    """A fresh identifier such as ``req_4f1c...``: unique, not secret (no syscall)."""
+    return f"{prefix}{getrandbits(nbytes * 8):0{nbytes * 2}x}"
+
+
+class RawHeaders(Mapping[str, str]):
+    """Request headers, decoded into a dict only when first looked at (most requests
+    never look). Names are lower-case, as ASGI servers give them."""
+
+    __slots__ = ("_raw", "_dict")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._dict: dict[str, str] | None = None
+
+    def _decoded(self) -> dict[str, str]:
+        if self._dict is None:
+            self._dict = {k.decode("latin-1"): v.decode("latin-1") for k, v in self._raw}
+        return self._dict
+
+    def __getitem__(self, key: str) -> str:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._decoded()
 
 
 @dataclass(slots=True)
@@ -203,6 +231,8 @@ class Endpoint:
         self.services = services
 
     def _select(self, headers: Mapping[str, str], method: str) -> tuple[RouteSpec, Provider]:
+        if len(self.candidates) == 1:
+            return self.candidates[0]
         chosen = None
         for spec, provider in self.candidates:
             if spec.when_header is None or spec.when_header in headers:
@@ -212,7 +242,7 @@ class Endpoint:
         return chosen or self.candidates[-1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = RawHeaders(scope["headers"])
         method = scope["method"]
         spec, provider = self._select(headers, method)
         call = HttpCall(
@@ -261,7 +291,7 @@ class NotFound:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = RawHeaders(scope["headers"])
         provider = self.owner(scope["path"], headers)
         call = HttpCall(
             scope["method"], scope["path"], "", headers, {}, b"", new_id("req_"), self.services

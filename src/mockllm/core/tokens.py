@@ -27,7 +27,7 @@ import importlib.resources
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -50,6 +50,8 @@ REPLY_PRIMING = 3
 IMAGE_LOW = 85
 IMAGE_HIGH = 765
 ANTHROPIC_SYSTEM = 4
+CACHED_TEXT_CHARS = 2048
+CACHED_TEXTS = 4096
 
 
 def _tiktoken_cache_dir() -> str | None:
@@ -125,6 +127,9 @@ class Tokenizer:
     def __init__(self) -> None:
         self._encodings: dict[str, tiktoken.Encoding] = {}
         self._lock = threading.Lock()
+        # Conversations repeat their text turn after turn (system prompts, roles, history):
+        # counts of short texts are remembered, bounded.
+        self._counts: dict[tuple[str, str], int] = {}
 
     def preload(self, names: Iterable[str] = ("o200k_base",)) -> threading.Thread:
         """Load encodings in a background thread (startup must not wait for them)."""
@@ -176,6 +181,26 @@ class Tokenizer:
             out.append(pending.decode("utf-8", "replace"))
         return out
 
+    def _counter(self, encoding: str) -> Callable[[str], int]:
+        """A counting function for ``encoding`` that remembers the counts of short texts."""
+        encode = self.encoding(encoding).encode_ordinary
+        counts = self._counts
+
+        def count(text: str) -> int:
+            if not text:
+                return 0
+            if len(text) > CACHED_TEXT_CHARS:
+                return len(encode(text))
+            key = (text, encoding)
+            found = counts.get(key)
+            if found is None:
+                if len(counts) >= CACHED_TEXTS:
+                    counts.clear()
+                found = counts[key] = len(encode(text))
+            return found
+
+        return count
+
     def count_messages(
         self,
         messages: Iterable[Message],
@@ -185,10 +210,7 @@ class Tokenizer:
         anthropic: bool = False,
     ) -> int:
         """Prompt tokens of a whole conversation, as documented at the top of this module."""
-        enc = self.encoding(encoding)
-
-        def n(text: str) -> int:
-            return len(enc.encode_ordinary(text)) if text else 0
+        n = self._counter(encoding)
 
         total = 0 if anthropic else REPLY_PRIMING
         for message in messages:
