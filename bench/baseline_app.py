@@ -49,8 +49,10 @@ def _default_fixture() -> dict[str, Any]:
     return {
         "json_headers": [["content-type", "application/json"]],
         "json_body": body,
-        "stream_headers": [["content-type", "text/event-stream; charset=utf-8"],
-                           ["cache-control", "no-cache"]],
+        "stream_headers": [
+            ["content-type", "text/event-stream; charset=utf-8"],
+            ["cache-control", "no-cache"],
+        ],
         "stream_chunks": [event] * 50 + ["data: [DONE]\n\n"],
     }
 

@@ -64,10 +64,14 @@ REQUEST: dict[str, Any] = {
     ],
 }
 
+KINDS = ("non-streaming", "streaming")
 FLOOR_NON_STREAMING = 0.40  # mockllm req/s over baseline req/s
 FLOOR_STREAMING = 0.40  # mockllm chunks/s over baseline chunks/s
 FLOOR_START_S = 1.0  # process start to first 200, median
 
+OTHER_CPU_LIMIT = 0.15  # cores used by other processes before a run counts as disturbed
+# Start-up runs are short, so a few ms of unattributed kernel work shows as a larger share.
+START_OTHER_CPU_LIMIT = 0.5
 READY_TIMEOUT_S = 60.0
 POLL_SLEEP_S = 0.005
 # Response headers that the server, not the app, writes (or that differ per response).
@@ -100,8 +104,13 @@ def spawn(argv: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Pop
     """Start a server in its own process group (so that its workers can be stopped too)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            list(argv), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-            start_new_session=True, cwd=REPO,
+            list(argv),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            cwd=REPO,
         )
 
 
@@ -154,6 +163,18 @@ def tree_cpu_seconds(root: int) -> float | None:
         total += ticks.get(pid, 0)
         todo.extend(child for child, ppid in parent.items() if ppid == pid)
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float | None:
+    """Busy CPU seconds of the whole machine since boot (all CPUs; Linux /proc/stat)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -215,17 +236,30 @@ def running(
         stop(proc)
 
 
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_to_first_200(
     argv: Sequence[str], env: dict[str, str], port: int, body: bytes, log: Path
-) -> float:
-    """Seconds from ``Popen`` to the first 200 answer to ``body``, polled every ~5 ms."""
+) -> tuple[float, float | None]:
+    """Seconds from ``Popen`` to the first 200 answer to ``body``, polled every ~5 ms, and
+    the CPU cores that other processes (not the server, not this script) used meanwhile."""
+    busy, own = machine_busy_seconds(), own_cpu_seconds()
     started = time.perf_counter()
     proc = spawn(argv, env, log)
     try:
         while True:
             try:
                 if post(port, body).status == 200:
-                    return time.perf_counter() - started
+                    elapsed = time.perf_counter() - started
+                    server = tree_cpu_seconds(proc.pid)
+                    busy_after = machine_busy_seconds()
+                    if busy is None or busy_after is None or server is None:
+                        return elapsed, None
+                    other = busy_after - busy - server - (own_cpu_seconds() - own)
+                    return elapsed, max(0.0, other / elapsed)
             except (OSError, http.client.HTTPException):
                 pass
             if proc.poll() is not None:
@@ -256,6 +290,7 @@ class Load:
     server_cpu_cores: float | None = None  # CPU seconds / wall seconds of the server tree
     server_cpu_us_per_request: float | None = None
     wrk_cpu_cores: float | None = None
+    other_cpu_cores: float | None = None  # busy CPU of the machine minus server and wrk
     chunks_per_response: int | None = None
     chunks_per_s: float | None = None
 
@@ -276,11 +311,13 @@ def parse_wrk(output: str) -> Load:
         raise BenchError(f"cannot parse wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if non_2xx:
-        raise BenchError(f"{non_2xx.group(1)} responses were not 2xx; figures are meaningless:\n"
-                         f"{output}")
+        raise BenchError(
+            f"{non_2xx.group(1)} responses were not 2xx; figures are meaningless:\n{output}"
+        )
     errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0}
-    found = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                      output)
+    found = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if found:
         errors = dict(zip(errors, map(int, found.groups()), strict=True))
 
@@ -322,16 +359,24 @@ class WrkOptions:
 
 def run_wrk(opts: WrkOptions, port: int, script: Path, seconds: int) -> tuple[str, float]:
     """Run wrk; its output and the CPU seconds it used."""
-    argv = [opts.exe, f"-t{opts.threads}", f"-c{opts.connections}", f"-d{seconds}s",
-            f"--timeout={opts.timeout}s", "--latency", "-s", str(script),
-            f"http://{HOST}:{port}{PATH}"]
+    argv = [
+        opts.exe,
+        f"-t{opts.threads}",
+        f"-c{opts.connections}",
+        f"-d{seconds}s",
+        f"--timeout={opts.timeout}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}{PATH}",
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
-                          check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}): {shlex.join(argv)}\n"
-                         f"{done.stdout}{done.stderr}")
+        raise BenchError(
+            f"wrk failed ({done.returncode}): {shlex.join(argv)}\n{done.stdout}{done.stderr}"
+        )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return done.stdout, cpu
 
@@ -340,17 +385,22 @@ def measure(opts: WrkOptions, proc: subprocess.Popen[bytes], port: int, script: 
     """Warm up, then one measured wrk run, with the server's CPU use over the run."""
     if opts.warmup > 0:
         run_wrk(opts, port, script, opts.warmup)
+    busy_before = machine_busy_seconds()
     cpu_before = tree_cpu_seconds(proc.pid)
     wall = time.perf_counter()
     output, wrk_cpu = run_wrk(opts, port, script, opts.duration)
     wall = time.perf_counter() - wall
     cpu_after = tree_cpu_seconds(proc.pid)
+    busy_after = machine_busy_seconds()
     load = parse_wrk(output)
+    load.wrk_cpu_cores = wrk_cpu / wall
     if cpu_before is not None and cpu_after is not None:
         used = cpu_after - cpu_before
         load.server_cpu_cores = used / wall
         load.server_cpu_us_per_request = used / load.requests * 1e6 if load.requests else None
-    load.wrk_cpu_cores = wrk_cpu / wall
+        if busy_before is not None and busy_after is not None:
+            other = (busy_after - busy_before) - used - wrk_cpu
+            load.other_cpu_cores = max(0.0, other / wall)
     return load
 
 
@@ -364,7 +414,8 @@ def sse_events(body: bytes) -> list[bytes]:
 
 def count_data_events(body: bytes) -> int:
     return sum(
-        1 for event in sse_events(body)
+        1
+        for event in sse_events(body)
         if any(line.startswith(b"data:") for line in event.split(b"\n"))
     )
 
@@ -400,8 +451,9 @@ def probe_mockllm(port: int, plain: bytes, streamed: bytes) -> tuple[Workload, d
     events = sse_events(stream.body)
     if not events or events[-1] != b"data: [DONE]\n\n":
         raise BenchError(f"mockllm stream does not end with [DONE]: {stream.body[-300:]!r}")
-    workload = Workload(tokens, len(resp.body), len(stream.body),
-                        {"mockllm": count_data_events(stream.body)})
+    workload = Workload(
+        tokens, len(resp.body), len(stream.body), {"mockllm": count_data_events(stream.body)}
+    )
     fixture = {
         "json_headers": app_headers(resp.headers),
         "json_body": resp.body.decode(),
@@ -453,32 +505,45 @@ def render(
 ) -> str:
     out = [f"rerun: {command}", *header, ""]
     events = workload.stream_events["mockllm"]
-    out.append(f"Non-streaming: {workload.answer_tokens}-token answer, "
-               f"{workload.json_bytes}-byte JSON body")
-    out.append(f"  {'':18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-               f"{'srv CPU':>9}{'CPU us/req':>12}")
+    out.append(
+        f"Non-streaming: {workload.answer_tokens}-token answer, "
+        f"{workload.json_bytes}-byte JSON body"
+    )
+    out.append(
+        f"  {'':18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'srv CPU':>9}{'CPU us/req':>12}{'other CPU':>11}"
+    )
     for name, load in non_streaming.items():
-        out.append(f"  {name:18}{load.requests_per_s:>10.0f}{load.p50_ms:>9.2f}"
-                   f"{load.p99_ms:>9.2f}{fmt(load.server_cpu_cores, '>8.0%'):>9}"
-                   f"{fmt(load.server_cpu_us_per_request, '.0f'):>12}")
+        out.append(
+            f"  {name:18}{load.requests_per_s:>10.0f}{load.p50_ms:>9.2f}"
+            f"{load.p99_ms:>9.2f}{fmt(load.server_cpu_cores, '>8.0%'):>9}"
+            f"{fmt(load.server_cpu_us_per_request, '.0f'):>12}"
+            f"{fmt(load.other_cpu_cores, '>8.0%'):>11}"
+        )
     ratio = non_streaming["mockllm"].requests_per_s / non_streaming["baseline"].requests_per_s
     out.append(f"  {'mockllm/baseline':18}{pct(ratio):>10}")
     out.append("")
-    out.append(f"Streaming: {events} SSE events per response (counted in one real response "
-               f"of each server), {workload.stream_bytes} bytes")
-    out.append(f"  {'':18}{'req/s':>10}{'chunks/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
-               f"{'srv CPU':>9}{'CPU us/req':>12}")
+    out.append(
+        f"Streaming: {events} SSE events per response (counted in one real response "
+        f"of each server), {workload.stream_bytes} bytes"
+    )
+    out.append(
+        f"  {'':18}{'req/s':>10}{'chunks/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'srv CPU':>9}{'CPU us/req':>12}{'other CPU':>11}"
+    )
     for name, load in streaming.items():
-        out.append(f"  {name:18}{load.requests_per_s:>10.0f}{load.chunks_per_s or 0:>11.0f}"
-                   f"{load.p50_ms:>9.2f}{load.p99_ms:>9.2f}"
-                   f"{fmt(load.server_cpu_cores, '>8.0%'):>9}"
-                   f"{fmt(load.server_cpu_us_per_request, '.0f'):>12}")
+        out.append(
+            f"  {name:18}{load.requests_per_s:>10.0f}{load.chunks_per_s or 0:>11.0f}"
+            f"{load.p50_ms:>9.2f}{load.p99_ms:>9.2f}"
+            f"{fmt(load.server_cpu_cores, '>8.0%'):>9}"
+            f"{fmt(load.server_cpu_us_per_request, '.0f'):>12}"
+            f"{fmt(load.other_cpu_cores, '>8.0%'):>11}"
+        )
     ratio = (streaming["mockllm"].chunks_per_s or 0) / (streaming["baseline"].chunks_per_s or 1)
     out.append(f"  {'mockllm/baseline':18}{'':>10}{pct(ratio):>11}")
     out.append("")
     runs = len(next(iter(starts.values())))
-    out.append(f"Process start to first 200 (Popen to first 200 chat completion, "
-               f"median of {runs})")
+    out.append(f"Process start to first 200 (Popen to first 200 chat completion, median of {runs})")
     for name, times in starts.items():
         each = ", ".join(f"{t:.3f}" for t in times)
         out.append(f"  {name:18}{statistics.median(times):>8.3f} s   runs: {each}")
@@ -486,8 +551,9 @@ def render(
     out.append("Floors")
     for floor in floors:
         value = pct(floor.value) if floor.unit == "ratio" else f"{floor.value:.3f} s"
-        limit = (f">= {pct(floor.threshold)}" if floor.unit == "ratio"
-                 else f"< {floor.threshold:.1f} s")
+        limit = (
+            f">= {pct(floor.threshold)}" if floor.unit == "ratio" else f"< {floor.threshold:.1f} s"
+        )
         verdict = "PASS" if floor.passed else "FAIL"
         out.append(f"  {verdict}  {floor.name:44} {value:>8}  (floor {limit})")
     if warnings:
@@ -511,8 +577,9 @@ def wrk_version(exe: str) -> str:
 
 def git_state() -> dict[str, Any]:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     try:
         return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
@@ -525,25 +592,51 @@ def git_state() -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Benchmark mockllm against a raw ASGI baseline (see bench/README.md).")
-    parser.add_argument("--duration", type=int, default=8,
-                        help="seconds of each measured wrk run (default 8)")
-    parser.add_argument("--warmup", type=int, default=2,
-                        help="seconds of unmeasured wrk load before each run (default 2)")
+        description="Benchmark mockllm against a raw ASGI baseline (see bench/README.md)."
+    )
+    parser.add_argument(
+        "--duration", type=int, default=8, help="seconds of each measured wrk run (default 8)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        help="seconds of unmeasured wrk load before each run (default 2)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
-    parser.add_argument("--connections", type=int, default=32,
-                        help="wrk connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="mockllm worker processes (default 1)")
-    parser.add_argument("--baseline-workers", type=int, default=None,
-                        help="baseline worker processes (default: same as --workers)")
-    parser.add_argument("--start-repeats", type=int, default=3,
-                        help="runs of the start-to-first-200 test per server (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="mockllm worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--baseline-workers",
+        type=int,
+        default=None,
+        help="baseline worker processes (default: same as --workers)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each server this many times, alternating, and keep "
+        "its best round (default 1; use 3 on a busy machine)",
+    )
+    parser.add_argument(
+        "--start-repeats",
+        type=int,
+        default=3,
+        help="runs of the start-to-first-200 test per server (default 3)",
+    )
     parser.add_argument("--wrk", default=None, help="path of wrk (default: found on PATH)")
-    parser.add_argument("--output", type=Path, default=RESULTS_FILE,
-                        help="JSON results file (default bench/results/latest.json)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 2 when a floor fails")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_FILE,
+        help="JSON results file (default bench/results/latest.json)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 2 when a floor fails"
+    )
     return parser
 
 
@@ -552,11 +645,26 @@ def rerun_command(args: argparse.Namespace) -> str:
         python = str(Path(sys.executable).relative_to(REPO))
     except ValueError:
         python = sys.executable
-    argv = [python, "bench/bench.py", "--duration", str(args.duration),
-            "--warmup", str(args.warmup), "--threads", str(args.threads),
-            "--connections", str(args.connections), "--workers", str(args.workers),
-            "--baseline-workers", str(args.baseline_workers),
-            "--start-repeats", str(args.start_repeats)]
+    argv = [
+        python,
+        "bench/bench.py",
+        "--duration",
+        str(args.duration),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+        "--connections",
+        str(args.connections),
+        "--workers",
+        str(args.workers),
+        "--baseline-workers",
+        str(args.baseline_workers),
+        "--rounds",
+        str(args.rounds),
+        "--start-repeats",
+        str(args.start_repeats),
+    ]
     if args.wrk:
         argv += ["--wrk", args.wrk]
     if args.output != RESULTS_FILE:
@@ -577,15 +685,32 @@ def mockllm_command() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     wrk = args.wrk or shutil.which("wrk")
     if not wrk or not os.access(wrk, os.X_OK):
-        raise BenchError("wrk not found: install it with `apt-get install wrk` "
-                         "(Debian/Ubuntu) or pass --wrk PATH")
+        raise BenchError(
+            "wrk not found: install it with `apt-get install wrk` "
+            "(Debian/Ubuntu) or pass --wrk PATH"
+        )
     if args.baseline_workers is None:
         args.baseline_workers = args.workers
+    for flag, value, least in (
+        ("--duration", args.duration, 1),
+        ("--warmup", args.warmup, 0),
+        ("--threads", args.threads, 1),
+        ("--connections", args.connections, args.threads),
+        ("--workers", args.workers, 1),
+        ("--baseline-workers", args.baseline_workers, 1),
+        ("--rounds", args.rounds, 1),
+        ("--start-repeats", args.start_repeats, 1),
+    ):
+        if value < least:
+            raise BenchError(f"{flag} must be at least {least}")
     opts = WrkOptions(wrk, args.threads, args.connections, args.duration, args.warmup)
     command = rerun_command(args)
     print(f"rerun: {command}", flush=True)
-    print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
-          f"{platform.python_version()}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
+        f"{platform.python_version()}",
+        flush=True,
+    )
 
     plain = json.dumps(REQUEST, separators=(",", ":")).encode()
     streamed = json.dumps({**REQUEST, "stream": True}, separators=(",", ":")).encode()
@@ -601,86 +726,173 @@ def run(args: argparse.Namespace) -> int:
         fixture_file = tmp / "baseline-fixture.json"
 
         def mockllm_argv(port: int, workers: int = args.workers) -> list[str]:
-            return [*mockllm_command(), "serve", "--config", str(config), "--host", HOST,
-                    "--port", str(port), "--workers", str(workers), "--no-watch",
-                    "--log-level", "warning"]
+            return [
+                *mockllm_command(),
+                "serve",
+                "--config",
+                str(config),
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-watch",
+                "--log-level",
+                "warning",
+            ]
 
         def baseline_argv(port: int, workers: int = args.baseline_workers) -> list[str]:
-            return [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE),
-                    "baseline_app:app", "--host", HOST, "--port", str(port),
-                    "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(HERE),
+                "baseline_app:app",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
 
         mock_env = clean_env()
         base_env = clean_env({"BENCH_BASELINE_FIXTURE": str(fixture_file)})
-        non_streaming: dict[str, Load] = {}
-        streaming: dict[str, Load] = {}
-
-        print(f"mockllm: {shlex.join(mockllm_argv(0))}", flush=True)
-        with running(mockllm_argv, mock_env, tmp / "mockllm.log", plain) as (proc, port):
-            workload, fixture = probe_mockllm(port, plain, streamed)
+        runs: dict[str, dict[str, list[Load]]] = {
+            kind: {"baseline": [], "mockllm": []} for kind in KINDS
+        }
+        with contextlib.ExitStack() as servers:
+            print(f"mockllm: {shlex.join(mockllm_argv(0))}".replace(" 0 ", " PORT "), flush=True)
+            mock_server = servers.enter_context(
+                running(mockllm_argv, mock_env, tmp / "mockllm.log", plain)
+            )
+            workload, fixture = probe_mockllm(mock_server[1], plain, streamed)
             fixture_file.write_text(json.dumps(fixture))
-            print("  measuring non-streaming ...", flush=True)
-            mock_plain = measure(opts, proc, port, plain_lua)
-            print("  measuring streaming ...", flush=True)
-            mock_stream = measure(opts, proc, port, stream_lua)
+            print(f"baseline: {shlex.join(baseline_argv(0))}".replace(" 0 ", " PORT "), flush=True)
+            base_server = servers.enter_context(
+                running(baseline_argv, base_env, tmp / "baseline.log", plain)
+            )
+            probe_baseline(base_server[1], plain, streamed, workload)
+            # Both servers stay up (an idle one costs nothing); measurements alternate
+            # between them so that drift and background load hit both alike.
+            scripts = {"non-streaming": plain_lua, "streaming": stream_lua}
+            for round_ in range(1, args.rounds + 1):
+                for kind in KINDS:
+                    for name, (proc, port) in (("baseline", base_server), ("mockllm", mock_server)):
+                        print(f"  round {round_}/{args.rounds}: {kind} {name} ...", flush=True)
+                        load = measure(opts, proc, port, scripts[kind])
+                        if kind == "streaming":
+                            load.chunks_per_response = workload.stream_events[name]
+                            load.chunks_per_s = load.requests_per_s * load.chunks_per_response
+                        runs[kind][name].append(load)
         if not 40 <= workload.answer_tokens <= 60:
             warnings.append(f"answer is {workload.answer_tokens} tokens (meant 40-60)")
-
-        print(f"baseline: {shlex.join(baseline_argv(0))}", flush=True)
-        with running(baseline_argv, base_env, tmp / "baseline.log", plain) as (proc, port):
-            probe_baseline(port, plain, streamed, workload)
-            print("  measuring non-streaming ...", flush=True)
-            non_streaming["baseline"] = measure(opts, proc, port, plain_lua)
-            print("  measuring streaming ...", flush=True)
-            streaming["baseline"] = measure(opts, proc, port, stream_lua)
-        non_streaming["mockllm"] = mock_plain
-        streaming["mockllm"] = mock_stream
-        for name, load in streaming.items():
-            load.chunks_per_response = workload.stream_events[name]
-            load.chunks_per_s = load.requests_per_s * load.chunks_per_response
+        # The best round of each server: background load only ever slows a run down.
+        best = {
+            kind: {
+                name: max(loads, key=lambda x: x.requests_per_s)
+                for name, loads in by_server.items()
+            }
+            for kind, by_server in runs.items()
+        }
+        non_streaming, streaming = best["non-streaming"], best["streaming"]
 
         print(f"start to first 200: {args.start_repeats} runs each ...", flush=True)
         starts: dict[str, list[float]] = {"baseline": [], "mockllm": []}
+        start_other: dict[str, list[float | None]] = {"baseline": [], "mockllm": []}
         for _ in range(args.start_repeats):  # alternate, so that drift hits both alike
-            port = free_port()
-            starts["baseline"].append(time_to_first_200(
-                baseline_argv(port), base_env, port, plain, tmp / "baseline-start.log"))
-            port = free_port()
-            starts["mockllm"].append(time_to_first_200(
-                mockllm_argv(port), mock_env, port, plain, tmp / "mockllm-start.log"))
+            for name, argv_for, env in (
+                ("baseline", baseline_argv, base_env),
+                ("mockllm", mockllm_argv, mock_env),
+            ):
+                port = free_port()
+                seconds, other = time_to_first_200(
+                    argv_for(port), env, port, plain, tmp / f"{name}-start.log"
+                )
+                starts[name].append(seconds)
+                start_other[name].append(other)
+        for name, others in start_other.items():
+            busiest = max((o for o in others if o is not None), default=0.0)
+            if busiest > START_OTHER_CPU_LIMIT:
+                warnings.append(
+                    f"{name} start-up: other processes used up to {busiest:.2f} CPU cores "
+                    "during the runs; times are inflated (rerun on a quiet machine)"
+                )
 
     for kind, loads in (("non-streaming", non_streaming), ("streaming", streaming)):
         for name, load in loads.items():
             if any(load.socket_errors.values()):
                 warnings.append(f"{name} {kind}: socket errors {load.socket_errors}")
+            if (load.other_cpu_cores or 0) > OTHER_CPU_LIMIT:
+                warnings.append(
+                    f"{name} {kind}: other processes used {load.other_cpu_cores:.2f} CPU "
+                    "cores during the run; figures are disturbed (rerun on a quiet machine, "
+                    "or with --rounds 3)"
+                )
         base = loads["baseline"]
         if (base.wrk_cpu_cores or 0) >= 0.9 * args.threads and (
-            base.server_cpu_cores or 0) < 0.9 * args.baseline_workers:
-            warnings.append(f"wrk looked saturated during the baseline {kind} run; the "
-                            "baseline may be under-measured (try --threads 2)")
+            base.server_cpu_cores or 0
+        ) < 0.9 * args.baseline_workers:
+            warnings.append(
+                f"wrk looked saturated during the baseline {kind} run; the "
+                "baseline may be under-measured (try --threads 2)"
+            )
 
     ratio_plain = non_streaming["mockllm"].requests_per_s / non_streaming["baseline"].requests_per_s
-    ratio_stream = (streaming["mockllm"].chunks_per_s or 0) / (streaming["baseline"].chunks_per_s
-                                                               or 1)
+    ratio_stream = (streaming["mockllm"].chunks_per_s or 0) / (
+        streaming["baseline"].chunks_per_s or 1
+    )
     start_median = statistics.median(starts["mockllm"])
     floors = [
-        Floor("non-streaming req/s, mockllm/baseline", ratio_plain, FLOOR_NON_STREAMING,
-              ratio_plain >= FLOOR_NON_STREAMING, "ratio"),
-        Floor("streaming chunks/s, mockllm/baseline", ratio_stream, FLOOR_STREAMING,
-              ratio_stream >= FLOOR_STREAMING, "ratio"),
-        Floor("mockllm start to first 200 (median)", start_median, FLOOR_START_S,
-              start_median < FLOOR_START_S, "seconds"),
+        Floor(
+            "non-streaming req/s, mockllm/baseline",
+            ratio_plain,
+            FLOOR_NON_STREAMING,
+            ratio_plain >= FLOOR_NON_STREAMING,
+            "ratio",
+        ),
+        Floor(
+            "streaming chunks/s, mockllm/baseline",
+            ratio_stream,
+            FLOOR_STREAMING,
+            ratio_stream >= FLOOR_STREAMING,
+            "ratio",
+        ),
+        Floor(
+            "mockllm start to first 200 (median)",
+            start_median,
+            FLOOR_START_S,
+            start_median < FLOOR_START_S,
+            "seconds",
+        ),
     ]
-    versions = {p: version_of(p) for p in ("uvicorn", "uvloop", "httptools", "starlette",
-                                           "orjson", "pydantic", "tiktoken", "mockllm")}
+    versions = {
+        p: version_of(p)
+        for p in (
+            "uvicorn",
+            "uvloop",
+            "httptools",
+            "starlette",
+            "orjson",
+            "pydantic",
+            "tiktoken",
+            "mockllm",
+        )
+    }
     versions["wrk"] = wrk_version(wrk)
     loop = "uvloop" if versions["uvloop"] else "asyncio"
     parser = "httptools" if versions["httptools"] else "h11"
     header = [
-        f"machine: {os.cpu_count()} CPUs, loopback; server: uvicorn {versions['uvicorn']} "
+        f"setup: {os.cpu_count()} CPUs, loopback; server: uvicorn {versions['uvicorn']} "
         f"({loop}, {parser}), workers: mockllm {args.workers}, baseline "
         f"{args.baseline_workers}; load: {versions['wrk']} -t{args.threads} "
-        f"-c{args.connections} -d{args.duration}s (+{args.warmup}s warm-up)",
+        f"-c{args.connections} -d{args.duration}s (+{args.warmup}s warm-up)"
+        + (f", best of {args.rounds} alternating rounds" if args.rounds > 1 else ""),
     ]
     print()
     print(render(command, header, workload, non_streaming, streaming, starts, floors, warnings))
@@ -689,20 +901,43 @@ def run(args: argparse.Namespace) -> int:
         "command": command,
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git": git_state(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
         "versions": versions,
-        "params": {"duration_s": args.duration, "warmup_s": args.warmup,
-                   "wrk_threads": args.threads, "wrk_connections": args.connections,
-                   "mockllm_workers": args.workers, "baseline_workers": args.baseline_workers,
-                   "start_repeats": args.start_repeats, "request": REQUEST, "answer": ANSWER},
+        "params": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "wrk_threads": args.threads,
+            "wrk_connections": args.connections,
+            "mockllm_workers": args.workers,
+            "baseline_workers": args.baseline_workers,
+            "rounds": args.rounds,
+            "start_repeats": args.start_repeats,
+            "request": REQUEST,
+            "answer": ANSWER,
+        },
         "workload": asdict(workload),
-        "non_streaming": {**{k: asdict(v) for k, v in non_streaming.items()},
-                          "ratio_req_per_s": ratio_plain},
-        "streaming": {**{k: asdict(v) for k, v in streaming.items()},
-                      "ratio_chunks_per_s": ratio_stream},
-        "start_to_first_200": {k: {"median_s": statistics.median(v), "runs_s": v}
-                               for k, v in starts.items()},
+        "non_streaming": {
+            **{k: asdict(v) for k, v in non_streaming.items()},
+            "ratio_req_per_s": ratio_plain,
+            "rounds": {k: [asdict(x) for x in v] for k, v in runs["non-streaming"].items()},
+        },
+        "streaming": {
+            **{k: asdict(v) for k, v in streaming.items()},
+            "ratio_chunks_per_s": ratio_stream,
+            "rounds": {k: [asdict(x) for x in v] for k, v in runs["streaming"].items()},
+        },
+        "start_to_first_200": {
+            k: {
+                "median_s": statistics.median(v),
+                "runs_s": v,
+                "other_cpu_cores": start_other[k],
+            }
+            for k, v in starts.items()
+        },
         "floors": [asdict(f) for f in floors],
         "warnings": warnings,
     }
@@ -713,6 +948,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    print(f"bench: stopped by signal {signum}; stopping servers", file=sys.stderr)
     raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop servers
 
 
