@@ -1,13 +1,14 @@
 """The neutral stream of reply events, derived from a :class:`~mockllm.core.types.Completion`.
 
-Streaming encoders iterate :func:`reply_events`; the pacing (artificial latency) lives here
-so that every dialect streams at the same speed for the same answer.
+A streaming encoder turns :func:`iter_events` into frames (event, bytes), synchronously;
+:func:`paced` sends them, with the artificial latency, so that every dialect streams at the
+same speed for the same answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 from .types import Completion
@@ -89,10 +90,19 @@ def iter_events(completion: Completion) -> Iterator[ReplyEvent]:
         yield ChoiceEnd(index)
 
 
-async def reply_events(completion: Completion) -> AsyncIterator[ReplyEvent]:
-    """:func:`iter_events`, pausing before each text chunk when the completion has lag."""
+Frame = tuple[ReplyEvent | None, bytes]
+"""A piece of encoded stream and the event it encodes (None for framing such as a header)."""
+
+
+async def paced(completion: Completion, frames: Iterable[Frame]) -> AsyncIterator[bytes]:
+    """The encoded stream of ``completion``, pausing before each text chunk when the
+    completion has lag; with no lag, frames pass straight through."""
     per_char = completion.delay_per_char
-    for event in iter_events(completion):
-        if per_char and type(event) is TextDelta:
+    if not per_char:
+        for _event, frame in frames:
+            yield frame
+        return
+    for event, frame in frames:
+        if type(event) is TextDelta:
             await asyncio.sleep(per_char * len(event.text))
-        yield event
+        yield frame

@@ -3,6 +3,10 @@
 Every dialect decodes its wire request into a :class:`ChatRequest` and encodes a
 :class:`Completion` (or the :data:`ReplyEvent` stream derived from it) back into its own
 format. Nothing in this module knows about any provider.
+
+The types built on every request (requests, messages, text parts, completions) are plain
+slotted dataclasses, not frozen ones, because freezing costs a measurable share of a
+request; treat them as immutable all the same.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ Role = Literal["system", "developer", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "stop_sequence", "content_filter"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TextPart:
     """Plain text content."""
 
@@ -52,7 +56,7 @@ class ToolCall:
     arguments: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
     """One conversation turn.
 
@@ -93,7 +97,7 @@ class ToolChoice:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatRequest:
     """A chat request as every dialect sees it once decoded.
 
@@ -129,7 +133,7 @@ class ChatRequest:
         return "\n".join(m.text for m in self.messages if m.role in ("system", "developer"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
     """Token usage of one request (all choices)."""
 
@@ -143,7 +147,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Choice:
     """One generated answer.
 
@@ -161,7 +165,7 @@ class Choice:
     completion_tokens: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Completion:
     """The engine's whole decision for one request: what to say, how it ends, what it cost.
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError
 
 from ...core.errors import MockError
+from ...core.events import paced
 from ...core.models import ModelInfo
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from . import translate
@@ -52,7 +53,7 @@ async def messages(call: HttpCall) -> Result:
     message_id = new_id("msg_01", 11)
     headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
     if request.stream:
-        chunks = translate.stream(completion, message_id)
+        chunks = paced(completion, translate.stream(completion, message_id))
         return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
     if completion.delay_total:
         await asyncio.sleep(completion.delay_total)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
 
 from ...core.events import (
     ChoiceEnd,
+    Frame,
     TextDelta,
     ToolArgumentsDelta,
     ToolCallEnd,
     ToolCallStart,
-    reply_events,
+    iter_events,
 )
 from ...core.types import (
     ChatRequest,
@@ -177,88 +178,106 @@ def encode(completion: Completion, message_id: str) -> dict[str, Any]:
     }
 
 
-async def stream(completion: Completion, message_id: str) -> AsyncIterator[bytes]:
+def stream(completion: Completion, message_id: str) -> Iterator[Frame]:
     """The SSE events of ``completion``: ``message_start``, one block at a time with
     contiguous indices, ``message_delta`` with cumulative usage, ``message_stop``."""
     choice = completion.choices[0]
     start = encode(completion, message_id)
     start.update(content=[], stop_reason=None, stop_sequence=None)
     start["usage"] = usage(completion, output_tokens=1)
-    yield sse({"type": "message_start", "message": start}, "message_start")
+    yield None, sse({"type": "message_start", "message": start}, "message_start")
     index = -1
     text_open = False
     pinged = False
-    async for event in reply_events(completion):
+    for event in iter_events(completion):
         kind = type(event)
         if kind is TextDelta:
             assert isinstance(event, TextDelta)
             if not text_open:
                 index += 1
                 text_open = True
-                yield sse(
-                    {
-                        "type": "content_block_start",
-                        "index": index,
-                        "content_block": {"type": "text", "text": ""},
-                    },
-                    "content_block_start",
+                yield (
+                    None,
+                    sse(
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {"type": "text", "text": ""},
+                        },
+                        "content_block_start",
+                    ),
                 )
                 if not pinged:
                     pinged = True
-                    yield sse({"type": "ping"}, "ping")
-            yield sse(
-                {
-                    "type": "content_block_delta",
-                    "index": index,
-                    "delta": {"type": "text_delta", "text": event.text},
-                },
-                "content_block_delta",
+                    yield None, sse({"type": "ping"}, "ping")
+            yield (
+                event,
+                sse(
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": event.text},
+                    },
+                    "content_block_delta",
+                ),
             )
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
             if text_open:
                 text_open = False
-                yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+                yield (
+                    None,
+                    sse({"type": "content_block_stop", "index": index}, "content_block_stop"),
+                )
             index += 1
-            yield sse(
-                {
-                    "type": "content_block_start",
-                    "index": index,
-                    "content_block": {
-                        "type": "tool_use",
-                        "id": event.id,
-                        "name": event.name,
-                        "input": {},
+            yield (
+                event,
+                sse(
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {
+                            "type": "tool_use",
+                            "id": event.id,
+                            "name": event.name,
+                            "input": {},
+                        },
                     },
-                },
-                "content_block_start",
+                    "content_block_start",
+                ),
             )
         elif kind is ToolArgumentsDelta:
             assert isinstance(event, ToolArgumentsDelta)
-            yield sse(
-                {
-                    "type": "content_block_delta",
-                    "index": index,
-                    "delta": {"type": "input_json_delta", "partial_json": event.fragment},
-                },
-                "content_block_delta",
+            yield (
+                event,
+                sse(
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": event.fragment},
+                    },
+                    "content_block_delta",
+                ),
             )
         elif kind is ToolCallEnd:
-            yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+            yield event, sse({"type": "content_block_stop", "index": index}, "content_block_stop")
         elif kind is ChoiceEnd and text_open:
             text_open = False
-            yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+            yield event, sse({"type": "content_block_stop", "index": index}, "content_block_stop")
     final_usage = usage(completion)
     del final_usage["cache_creation"], final_usage["service_tier"]
-    yield sse(
-        {
-            "type": "message_delta",
-            "delta": {
-                "stop_reason": STOP_REASON[choice.finish_reason],
-                "stop_sequence": choice.stop_sequence,
+    yield (
+        None,
+        sse(
+            {
+                "type": "message_delta",
+                "delta": {
+                    "stop_reason": STOP_REASON[choice.finish_reason],
+                    "stop_sequence": choice.stop_sequence,
+                },
+                "usage": final_usage,
             },
-            "usage": final_usage,
-        },
-        "message_delta",
+            "message_delta",
+        ),
     )
-    yield sse({"type": "message_stop"}, "message_stop")
+    yield None, sse({"type": "message_stop"}, "message_stop")

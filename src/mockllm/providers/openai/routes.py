@@ -7,6 +7,7 @@ import asyncio
 from pydantic import ValidationError
 
 from ...core.errors import MockError
+from ...core.events import paced
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from . import translate
 from .errors import invalid_request
@@ -37,7 +38,8 @@ async def chat_completions(call: HttpCall) -> Result:
     headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
     if request.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        chunks = translate.stream(completion, completion_id, created, include_usage)
+        frames = translate.stream(completion, completion_id, created, include_usage)
+        chunks = paced(completion, frames)
         return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
     if completion.delay_total:
         await asyncio.sleep(completion.delay_total)

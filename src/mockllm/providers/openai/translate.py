@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -12,10 +12,11 @@ from ...core.errors import MockError
 from ...core.events import (
     ChoiceEnd,
     ChoiceStart,
+    Frame,
     TextDelta,
     ToolArgumentsDelta,
     ToolCallStart,
-    reply_events,
+    iter_events,
 )
 from ...core.types import (
     ChatRequest,
@@ -196,9 +197,9 @@ def encode(completion: Completion, completion_id: str, created: int) -> dict[str
     }
 
 
-async def stream(
+def stream(
     completion: Completion, completion_id: str, created: int, include_usage: bool
-) -> AsyncIterator[bytes]:
+) -> Iterator[Frame]:
     """The SSE chunks of ``completion``: role once per choice, content, tool-call fragments
     (id/type/name only in the first), finish chunk, usage chunk last if asked, ``[DONE]``."""
     head = (
@@ -215,49 +216,40 @@ async def stream(
         + b',"choices":['
     )
     tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+    dumps = orjson.dumps
 
     def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        body = orjson.dumps(
-            {"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}
-        )
+        body = dumps({"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish})
         return b"data: " + head + body + tail
 
     choices = completion.choices
-    async for event in reply_events(completion):
+    for event in iter_events(completion):
         kind = type(event)
         if kind is TextDelta:
             assert isinstance(event, TextDelta)
-            yield chunk(event.choice, {"content": event.text})
+            yield event, chunk(event.choice, {"content": event.text})
         elif kind is ChoiceStart:
             text_first = bool(choices[event.choice].chunks) or not choices[event.choice].tool_calls
             delta = {"role": "assistant", "content": "" if text_first else None, "refusal": None}
-            yield chunk(event.choice, delta)
+            yield event, chunk(event.choice, delta)
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
-            yield chunk(
-                event.choice,
-                {
-                    "tool_calls": [
-                        {
-                            "index": event.index,
-                            "id": event.id,
-                            "type": "function",
-                            "function": {"name": event.name, "arguments": ""},
-                        }
-                    ]
-                },
-            )
+            call = {
+                "index": event.index,
+                "id": event.id,
+                "type": "function",
+                "function": {"name": event.name, "arguments": ""},
+            }
+            yield event, chunk(event.choice, {"tool_calls": [call]})
         elif kind is ToolArgumentsDelta:
             assert isinstance(event, ToolArgumentsDelta)
-            yield chunk(
-                event.choice,
-                {"tool_calls": [{"index": event.index, "function": {"arguments": event.fragment}}]},
-            )
+            fragment = {"index": event.index, "function": {"arguments": event.fragment}}
+            yield event, chunk(event.choice, {"tool_calls": [fragment]})
         elif kind is ChoiceEnd:
-            yield chunk(event.choice, {}, FINISH[choices[event.choice].finish_reason])
+            yield event, chunk(event.choice, {}, FINISH[choices[event.choice].finish_reason])
     if include_usage:
-        yield b"data: " + head + b'],"usage":' + orjson.dumps(usage(completion)) + b"}\n\n"
-    yield b"data: [DONE]\n\n"
+        yield None, b"data: " + head + b'],"usage":' + dumps(usage(completion)) + b"}\n\n"
+    yield None, b"data: [DONE]\n\n"
 
 
 def now() -> int:
