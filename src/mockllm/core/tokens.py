@@ -7,7 +7,7 @@ fetched from the network.
 
 Claude has no public offline tokenizer; for Anthropic models mockllm counts with
 ``o200k_base`` and adds the per-message overheads below. That is a stated approximation,
-deterministic, typically within a few tens of percent of the real count.
+deterministic, and not the count the real service would give.
 
 Prompt counts follow the providers' accounting of a whole conversation:
 
