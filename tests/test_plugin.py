@@ -41,14 +41,17 @@ def test_plugin_serves_its_endpoint_with_the_shared_rules_engine() -> None:
         # Its own error envelope, for its handler's errors and for unknown paths under its prefix.
         bad = client.post("/echo/v1/generate", json={"model": "echo-1"})
         assert bad.status_code == 400
-        assert bad.json() == {"echo_error": {"kind": "invalid_request",
-                                             "detail": "prompt: a string is required"}}
+        assert bad.json() == {
+            "echo_error": {"kind": "invalid_request", "detail": "prompt: a string is required"}
+        }
         missing = client.get("/echo/v1/unknown")
         assert missing.status_code == 404
         assert missing.json()["echo_error"]["kind"] == "not_found"
         # Built-in dialects are unaffected.
-        ok = client.post("/v1/chat/completions",
-                         json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})
+        ok = client.post(
+            "/v1/chat/completions",
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
+        )
         assert ok.status_code == 200
 
 

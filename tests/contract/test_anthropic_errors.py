@@ -34,12 +34,6 @@ responses:
 
 
 @pytest.fixture(scope="module")
-def client(server: MockServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.url, api_key=API_KEY, max_retries=0) as sdk:
-        yield sdk
-
-
-@pytest.fixture(scope="module")
 def strict_server() -> Iterator[MockServer]:
     with MockServer(config_text=STRICT_CONFIG, strict_models=True) as running:
         yield running
@@ -95,8 +89,8 @@ def check_raw_error(
     check_error_body(response.content, error_type, response.headers["request-id"], message)
 
 
-def assert_still_serving(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
+def assert_still_serving(anthropic_client: anthropic.Anthropic) -> None:
+    message = anthropic_client.messages.create(
         model=MODEL, max_tokens=200, messages=[{"role": "user", "content": SKY}]
     )
     block = message.content[0]
@@ -113,17 +107,17 @@ def post_raw(
 # --- raw HTTP (requests the SDK refuses to build) ---------------------------------------------
 
 
-def test_missing_max_tokens(server: MockServer, client: anthropic.Anthropic) -> None:
+def test_missing_max_tokens(server: MockServer, anthropic_client: anthropic.Anthropic) -> None:
     body = {"model": MODEL, "messages": [{"role": "user", "content": SKY}]}
     check_raw_error(
         post_raw(server, body), 400, "invalid_request_error", "max_tokens: Field required"
     )
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
 @pytest.mark.parametrize("missing", ["model", "messages"])
 def test_missing_required_field(
-    server: MockServer, client: anthropic.Anthropic, missing: str
+    server: MockServer, anthropic_client: anthropic.Anthropic, missing: str
 ) -> None:
     body: dict[str, Any] = {
         "model": MODEL,
@@ -134,7 +128,7 @@ def test_missing_required_field(
     check_raw_error(
         post_raw(server, body), 400, "invalid_request_error", f"{missing}: Field required"
     )
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
 @pytest.mark.parametrize(
@@ -146,90 +140,92 @@ def test_missing_required_field(
         pytest.param(b'"text"', id="string"),
     ],
 )
-def test_invalid_json_raw(server: MockServer, client: anthropic.Anthropic, payload: bytes) -> None:
+def test_invalid_json_raw(
+    server: MockServer, anthropic_client: anthropic.Anthropic, payload: bytes
+) -> None:
     check_raw_error(post_raw(server, payload), 400, "invalid_request_error")
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
-def test_invalid_json_through_sdk(client: anthropic.Anthropic) -> None:
+def test_invalid_json_through_sdk(anthropic_client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
-        client.post(
+        anthropic_client.post(
             "/v1/messages",
             cast_to=object,
             content=b'{"model": "claude-opus-4-6", "max_tokens": ',
             options={"headers": {"content-type": "application/json"}},
         )
     check_sdk_error(info.value, 400, "invalid_request_error")
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
-def test_wrong_content_type_raw(server: MockServer, client: anthropic.Anthropic) -> None:
+def test_wrong_content_type_raw(server: MockServer, anthropic_client: anthropic.Anthropic) -> None:
     body = {"model": MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": 5}]}
     response = post_raw(server, body)
     check_raw_error(response, 400, "invalid_request_error")
     assert response.json()["error"]["message"].startswith("messages.0.content")
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
-def test_unknown_path(server: MockServer, client: anthropic.Anthropic) -> None:
+def test_unknown_path(server: MockServer, anthropic_client: anthropic.Anthropic) -> None:
     check_raw_error(post_raw(server, {"model": MODEL}, "/v1/messages/nope"), 404, "not_found_error")
     with pytest.raises(anthropic.NotFoundError) as info:
-        client.post("/v1/messages/nope", cast_to=object, body={})
+        anthropic_client.post("/v1/messages/nope", cast_to=object, body={})
     check_sdk_error(info.value, 404, "not_found_error")
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
 def test_wrong_method_has_anthropic_envelope(
-    server: MockServer, client: anthropic.Anthropic
+    server: MockServer, anthropic_client: anthropic.Anthropic
 ) -> None:
     response = httpx.get(f"{server.url}/v1/messages", headers=HEADERS)
     assert 400 <= response.status_code < 500
     check_raw_error(response, response.status_code, "invalid_request_error")
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
 # --- through the SDK: its own exception classes ---------------------------------------------
 
 
-def _empty_messages(client: anthropic.Anthropic) -> object:
-    return client.messages.create(model=MODEL, max_tokens=10, messages=[])
+def _empty_messages(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(model=MODEL, max_tokens=10, messages=[])
 
 
-def _content_number(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _content_number(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL, max_tokens=10, messages=[{"role": "user", "content": cast(Any, 5)}]
     )
 
 
-def _bad_role(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _bad_role(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL, max_tokens=10, messages=[{"role": cast(Any, "robot"), "content": "hi"}]
     )
 
 
-def _bad_block_type(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _bad_block_type(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL,
         max_tokens=10,
         messages=[{"role": "user", "content": [cast(Any, {"type": "bogus", "text": "hi"})]}],
     )
 
 
-def _max_tokens_zero(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _max_tokens_zero(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL, max_tokens=0, messages=[{"role": "user", "content": SKY}]
     )
 
 
-def _max_tokens_too_large(client: anthropic.Anthropic) -> object:
+def _max_tokens_too_large(anthropic_client: anthropic.Anthropic) -> object:
     # An explicit timeout: without one the SDK refuses large non-streaming max_tokens itself.
-    return client.messages.create(
+    return anthropic_client.messages.create(
         model=MODEL, max_tokens=64_001, messages=[{"role": "user", "content": SKY}], timeout=10
     )
 
 
-def _bad_tool_choice(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _bad_tool_choice(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL,
         max_tokens=10,
         messages=[{"role": "user", "content": SKY}],
@@ -237,8 +233,8 @@ def _bad_tool_choice(client: anthropic.Anthropic) -> object:
     )
 
 
-def _bad_temperature(client: anthropic.Anthropic) -> object:
-    return client.messages.create(
+def _bad_temperature(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.create(
         model=MODEL,
         max_tokens=10,
         messages=[{"role": "user", "content": SKY}],
@@ -246,20 +242,20 @@ def _bad_temperature(client: anthropic.Anthropic) -> object:
     )
 
 
-def _count_tokens_empty(client: anthropic.Anthropic) -> object:
-    return client.messages.count_tokens(model=MODEL, messages=[])
+def _count_tokens_empty(anthropic_client: anthropic.Anthropic) -> object:
+    return anthropic_client.messages.count_tokens(model=MODEL, messages=[])
 
 
-def _stream_invalid(client: anthropic.Anthropic) -> object:
+def _stream_invalid(anthropic_client: anthropic.Anthropic) -> object:
     # A request invalid before streaming starts: a typed HTTP error, not an in-stream
     # ``event: error`` that would surface as a generic status-200 APIStatusError (P22).
-    stream = client.messages.create(model=MODEL, max_tokens=10, messages=[], stream=True)
+    stream = anthropic_client.messages.create(model=MODEL, max_tokens=10, messages=[], stream=True)
     with stream:
         return list(stream)
 
 
-def _stream_helper_too_large(client: anthropic.Anthropic) -> object:
-    with client.messages.stream(
+def _stream_helper_too_large(anthropic_client: anthropic.Anthropic) -> object:
+    with anthropic_client.messages.stream(
         model=MODEL, max_tokens=10_000_000, messages=[{"role": "user", "content": SKY}]
     ) as stream:
         return stream.get_final_message()
@@ -287,19 +283,19 @@ def _stream_helper_too_large(client: anthropic.Anthropic) -> object:
     ],
 )
 def test_bad_request_through_sdk(
-    client: anthropic.Anthropic,
+    anthropic_client: anthropic.Anthropic,
     call: Callable[[anthropic.Anthropic], object],
     message: str | None,
 ) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
-        call(client)
+        call(anthropic_client)
     check_sdk_error(info.value, 400, "invalid_request_error", message)
-    assert_still_serving(client)
+    assert_still_serving(anthropic_client)
 
 
-def test_empty_messages_wording(client: anthropic.Anthropic) -> None:
+def test_empty_messages_wording(anthropic_client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
-        _empty_messages(client)
+        _empty_messages(anthropic_client)
     assert info.value.api_message is not None
     assert info.value.api_message.startswith("messages:")
 
@@ -308,9 +304,11 @@ def test_empty_messages_wording(client: anthropic.Anthropic) -> None:
 
 
 def test_strict_models_unknown_model(strict_server: MockServer) -> None:
-    with anthropic.Anthropic(base_url=strict_server.url, api_key=API_KEY, max_retries=0) as client:
+    with anthropic.Anthropic(
+        base_url=strict_server.url, api_key=API_KEY, max_retries=0
+    ) as anthropic_client:
         with pytest.raises(anthropic.NotFoundError) as info:
-            client.messages.create(
+            anthropic_client.messages.create(
                 model="claude-imaginary-9",
                 max_tokens=10,
                 messages=[{"role": "user", "content": SKY}],
@@ -319,7 +317,7 @@ def test_strict_models_unknown_model(strict_server: MockServer) -> None:
         assert "claude-imaginary-9" in (info.value.api_message or "")
 
         with pytest.raises(anthropic.NotFoundError) as stream_info:
-            with client.messages.stream(
+            with anthropic_client.messages.stream(
                 model="claude-imaginary-9",
                 max_tokens=10,
                 messages=[{"role": "user", "content": SKY}],
@@ -328,22 +326,22 @@ def test_strict_models_unknown_model(strict_server: MockServer) -> None:
         check_sdk_error(stream_info.value, 404, "not_found_error")
 
         with pytest.raises(anthropic.NotFoundError) as count_info:
-            client.messages.count_tokens(
+            anthropic_client.messages.count_tokens(
                 model="claude-imaginary-9", messages=[{"role": "user", "content": SKY}]
             )
         check_sdk_error(count_info.value, 404, "not_found_error")
 
         # Known models (ids and aliases) still work on the strict server.
         for model in (MODEL, "claude-haiku-4-5"):
-            answer = client.messages.create(
+            answer = anthropic_client.messages.create(
                 model=model, max_tokens=10, messages=[{"role": "user", "content": SKY}]
             )
             block = answer.content[0]
             assert isinstance(block, TextBlock) and block.text == "Blue."
 
 
-def test_non_strict_server_accepts_unknown_model(client: anthropic.Anthropic) -> None:
-    answer = client.messages.create(
+def test_non_strict_server_accepts_unknown_model(anthropic_client: anthropic.Anthropic) -> None:
+    answer = anthropic_client.messages.create(
         model="claude-imaginary-9", max_tokens=200, messages=[{"role": "user", "content": SKY}]
     )
     assert answer.model == "claude-imaginary-9"

@@ -11,7 +11,6 @@ document.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -60,12 +59,6 @@ def tokens(text: str) -> int:
     return len(ENCODING.encode_ordinary(text))
 
 
-@pytest.fixture(scope="module")
-def client(server: MockServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.url, api_key=API_KEY, max_retries=0) as sdk:
-        yield sdk
-
-
 def check_message(raw: anthropic._response.APIResponse[Message]) -> Message:
     """The parsed message, after strict validation of the raw body and header checks."""
     assert raw.status_code == 200
@@ -91,8 +84,8 @@ def text_of(message: Message) -> str:
 # --- 1. non-streaming answer ---------------------------------------------------------------
 
 
-def test_create_answers_from_rules_with_usage(client: anthropic.Anthropic) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_create_answers_from_rules_with_usage(anthropic_client: anthropic.Anthropic) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=200, messages=[{"role": "user", "content": SKY}]
     )
     message = check_message(raw)
@@ -109,8 +102,8 @@ def test_create_answers_from_rules_with_usage(client: anthropic.Anthropic) -> No
     assert message.usage.cache_creation_input_tokens == 0
 
 
-def test_create_plain_call_sets_request_id(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
+def test_create_plain_call_sets_request_id(anthropic_client: anthropic.Anthropic) -> None:
+    message = anthropic_client.messages.create(
         model="claude-sonnet-4-6", max_tokens=100, messages=[{"role": "user", "content": "hello"}]
     )
     assert message._request_id is not None and message._request_id.startswith("req_")
@@ -118,8 +111,8 @@ def test_create_plain_call_sets_request_id(client: anthropic.Anthropic) -> None:
     assert message.model == "claude-sonnet-4-6"
 
 
-def test_model_dependent_rule(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
+def test_model_dependent_rule(anthropic_client: anthropic.Anthropic) -> None:
+    message = anthropic_client.messages.create(
         model="claude-haiku-4-5",
         max_tokens=100,
         messages=[{"role": "user", "content": "which model"}],
@@ -127,9 +120,9 @@ def test_model_dependent_rule(client: anthropic.Anthropic) -> None:
     assert text_of(message) == "You are talking to a Claude model."
 
 
-def test_unicode_answer_tokens(client: anthropic.Anthropic) -> None:
+def test_unicode_answer_tokens(anthropic_client: anthropic.Anthropic) -> None:
     answer = "Grüße 👋 — 日本語のテキスト."
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=200, messages=[{"role": "user", "content": "unicode"}]
     )
     message = check_message(raw)
@@ -137,9 +130,9 @@ def test_unicode_answer_tokens(client: anthropic.Anthropic) -> None:
     assert message.usage.output_tokens == tokens(answer)
 
 
-def test_system_as_string(client: anthropic.Anthropic) -> None:
+def test_system_as_string(anthropic_client: anthropic.Anthropic) -> None:
     system = "You are a terse assistant."
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL,
         max_tokens=200,
         system=system,
@@ -151,7 +144,7 @@ def test_system_as_string(client: anthropic.Anthropic) -> None:
     assert message.usage.input_tokens == 3 + tokens("user") + tokens(SKY) + 4 + tokens(system)
 
 
-def test_system_as_blocks_with_cache_control(client: anthropic.Anthropic) -> None:
+def test_system_as_blocks_with_cache_control(anthropic_client: anthropic.Anthropic) -> None:
     system: list[TextBlockParam] = [
         {"type": "text", "text": "You are a terse assistant."},
         {
@@ -160,7 +153,7 @@ def test_system_as_blocks_with_cache_control(client: anthropic.Anthropic) -> Non
             "cache_control": {"type": "ephemeral"},
         },
     ]
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL,
         max_tokens=200,
         system=system,
@@ -169,7 +162,7 @@ def test_system_as_blocks_with_cache_control(client: anthropic.Anthropic) -> Non
     message = check_message(raw)
     assert text_of(message) == SKY_ANSWER
     assert message.stop_reason == "end_turn"
-    as_string = client.messages.create(
+    as_string = anthropic_client.messages.create(
         model=MODEL,
         max_tokens=200,
         system="You are a terse assistant.",
@@ -216,8 +209,8 @@ def test_auth_styles_raw(server: MockServer, auth: dict[str, str]) -> None:
     assert response.headers["request-id"].startswith("req_")
 
 
-def test_sdk_auth_header(client: anthropic.Anthropic) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_sdk_auth_header(anthropic_client: anthropic.Anthropic) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=50, messages=[{"role": "user", "content": SKY}]
     )
     sent = raw.http_request.headers
@@ -256,7 +249,9 @@ def tool_history(final_user: list[Any]) -> list[MessageParam]:
     ]
 
 
-def test_tool_result_string_then_text_matches_weather(client: anthropic.Anthropic) -> None:
+def test_tool_result_string_then_text_matches_weather(
+    anthropic_client: anthropic.Anthropic,
+) -> None:
     messages = tool_history(
         [
             {
@@ -267,7 +262,7 @@ def test_tool_result_string_then_text_matches_weather(client: anthropic.Anthropi
             {"type": "text", "text": "what about the weather?"},
         ]
     )
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=200, messages=messages, tools=[WEATHER_TOOL]
     )
     message = check_message(raw)
@@ -275,7 +270,7 @@ def test_tool_result_string_then_text_matches_weather(client: anthropic.Anthropi
     assert message.stop_reason == "end_turn"
 
 
-def test_tool_result_blocks_with_error_and_images(client: anthropic.Anthropic) -> None:
+def test_tool_result_blocks_with_error_and_images(anthropic_client: anthropic.Anthropic) -> None:
     messages = tool_history(
         [
             {
@@ -303,7 +298,7 @@ def test_tool_result_blocks_with_error_and_images(client: anthropic.Anthropic) -
             {"type": "text", "text": SKY},
         ]
     )
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=200, messages=messages, tools=[WEATHER_TOOL]
     )
     message = check_message(raw)
@@ -320,8 +315,8 @@ def test_tool_result_blocks_with_error_and_images(client: anthropic.Anthropic) -
         pytest.param({"type": "none"}, id="none"),
     ],
 )
-def test_tool_choice_variants(client: anthropic.Anthropic, tool_choice: Any) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_tool_choice_variants(anthropic_client: anthropic.Anthropic, tool_choice: Any) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL,
         max_tokens=200,
         messages=[{"role": "user", "content": "what is the weather in Paris?"}],
@@ -334,8 +329,8 @@ def test_tool_choice_variants(client: anthropic.Anthropic, tool_choice: Any) -> 
         assert text_of(message) == WEATHER_ANSWER
 
 
-def test_thinking_param_and_metadata_accepted(client: anthropic.Anthropic) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_thinking_param_and_metadata_accepted(anthropic_client: anthropic.Anthropic) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model="claude-sonnet-4-6",
         max_tokens=2048,
         thinking={"type": "enabled", "budget_tokens": 1024},
@@ -347,8 +342,8 @@ def test_thinking_param_and_metadata_accepted(client: anthropic.Anthropic) -> No
     assert SKY_ANSWER in text_of(message)
 
 
-def test_prompt_is_last_user_text(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
+def test_prompt_is_last_user_text(anthropic_client: anthropic.Anthropic) -> None:
+    message = anthropic_client.messages.create(
         model=MODEL,
         max_tokens=200,
         messages=[
@@ -363,8 +358,8 @@ def test_prompt_is_last_user_text(client: anthropic.Anthropic) -> None:
 # --- 6. stop sequences and max_tokens -------------------------------------------------------
 
 
-def test_stop_sequence(client: anthropic.Anthropic) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_stop_sequence(anthropic_client: anthropic.Anthropic) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL,
         max_tokens=200,
         stop_sequences=["STOP"],
@@ -379,8 +374,8 @@ def test_stop_sequence(client: anthropic.Anthropic) -> None:
     assert message.usage.output_tokens == tokens(expected)
 
 
-def test_stop_sequence_not_found(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(
+def test_stop_sequence_not_found(anthropic_client: anthropic.Anthropic) -> None:
+    message = anthropic_client.messages.create(
         model=MODEL,
         max_tokens=200,
         stop_sequences=["NEVER-THERE"],
@@ -391,8 +386,8 @@ def test_stop_sequence_not_found(client: anthropic.Anthropic) -> None:
     assert message.stop_sequence is None
 
 
-def test_max_tokens_cut(client: anthropic.Anthropic) -> None:
-    raw = client.messages.with_raw_response.create(
+def test_max_tokens_cut(anthropic_client: anthropic.Anthropic) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL, max_tokens=3, messages=[{"role": "user", "content": "long answer"}]
     )
     message = check_message(raw)
@@ -407,7 +402,7 @@ def test_max_tokens_cut(client: anthropic.Anthropic) -> None:
 # --- 7. count_tokens ------------------------------------------------------------------------
 
 
-def test_count_tokens_matches_create(client: anthropic.Anthropic) -> None:
+def test_count_tokens_matches_create(anthropic_client: anthropic.Anthropic) -> None:
     system: list[TextBlockParam] = [
         {"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}
     ]
@@ -421,34 +416,36 @@ def test_count_tokens_matches_create(client: anthropic.Anthropic) -> None:
             {"type": "text", "text": "what about the weather?"},
         ]
     )
-    raw = client.messages.with_raw_response.count_tokens(
+    raw = anthropic_client.messages.with_raw_response.count_tokens(
         model=MODEL, system=system, messages=messages, tools=[WEATHER_TOOL]
     )
     assert raw.status_code == 200
     strict = MessageTokensCount.model_validate_json(raw.http_response.content, strict=True)
     counted = raw.parse()
     assert counted.input_tokens == strict.input_tokens > 0
-    created = client.messages.create(
+    created = anthropic_client.messages.create(
         model=MODEL, max_tokens=200, system=system, messages=messages, tools=[WEATHER_TOOL]
     )
     assert created.usage.input_tokens == counted.input_tokens
 
 
-def test_count_tokens_simple(client: anthropic.Anthropic) -> None:
-    counted = client.messages.count_tokens(
+def test_count_tokens_simple(anthropic_client: anthropic.Anthropic) -> None:
+    counted = anthropic_client.messages.count_tokens(
         model=MODEL, system="Be brief.", messages=[{"role": "user", "content": SKY}]
     )
-    created = client.messages.create(
+    created = anthropic_client.messages.create(
         model=MODEL, max_tokens=10, system="Be brief.", messages=[{"role": "user", "content": SKY}]
     )
     assert counted.input_tokens == created.usage.input_tokens
-    bare = client.messages.count_tokens(model=MODEL, messages=[{"role": "user", "content": SKY}])
+    bare = anthropic_client.messages.count_tokens(
+        model=MODEL, messages=[{"role": "user", "content": SKY}]
+    )
     assert bare.input_tokens < counted.input_tokens
 
 
-def test_system_role_message_accepted(client: anthropic.Anthropic) -> None:
+def test_system_role_message_accepted(anthropic_client: anthropic.Anthropic) -> None:
     # anthropic 2.14 also allows a {role: "system"} message in `messages` (section 5.2).
-    raw = client.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model=MODEL,
         max_tokens=200,
         messages=[

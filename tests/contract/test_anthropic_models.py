@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -25,12 +24,6 @@ from mockllm.testing import MockServer
 API_KEY = "sk-ant-test"
 HEADERS = {"x-api-key": API_KEY, "anthropic-version": "2023-06-01"}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-@pytest.fixture(scope="module")
-def client(server: MockServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.url, api_key=API_KEY, max_retries=0) as sdk:
-        yield sdk
 
 
 def get(server: MockServer, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -88,17 +81,17 @@ def test_list_pages_by_cursor(server: MockServer) -> None:
     assert last["has_more"] is False
 
 
-def test_sdk_auto_pagination(server: MockServer, client: anthropic.Anthropic) -> None:
+def test_sdk_auto_pagination(server: MockServer, anthropic_client: anthropic.Anthropic) -> None:
     expected = all_ids(server)
-    page = client.models.list(limit=2)
+    page = anthropic_client.models.list(limit=2)
     assert len(page.data) == 2
     assert page.has_more is True
     walked = [model.id for model in page]
     assert walked == expected
     assert len(walked) == len(set(walked))
-    pages = list(client.models.list(limit=2).iter_pages())
+    pages = list(anthropic_client.models.list(limit=2).iter_pages())
     assert len(pages) == (len(expected) + 1) // 2
-    for model in client.models.list(limit=3):
+    for model in anthropic_client.models.list(limit=3):
         assert model.type == "model"
         assert model.created_at.tzinfo is not None
 
@@ -115,8 +108,8 @@ def test_sdk_async_auto_pagination(server: MockServer) -> None:
     assert asyncio.run(main()) == expected
 
 
-def test_retrieve(client: anthropic.Anthropic) -> None:
-    model = client.models.retrieve("claude-opus-4-6")
+def test_retrieve(anthropic_client: anthropic.Anthropic) -> None:
+    model = anthropic_client.models.retrieve("claude-opus-4-6")
     assert model.id == "claude-opus-4-6"
     assert model.type == "model"
     assert model.display_name == "Claude Opus 4.6"
@@ -130,9 +123,9 @@ def test_retrieve_raw_shape(server: MockServer) -> None:
     check_model_object(response.json())
 
 
-def test_retrieve_unknown(client: anthropic.Anthropic) -> None:
+def test_retrieve_unknown(anthropic_client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError) as info:
-        client.models.retrieve("claude-does-not-exist-9")
+        anthropic_client.models.retrieve("claude-does-not-exist-9")
     error = info.value
     assert error.status_code == 404
     assert isinstance(error.body, dict)
@@ -142,7 +135,7 @@ def test_retrieve_unknown(client: anthropic.Anthropic) -> None:
     assert error.request_id is not None
     assert error.body["request_id"] == error.request_id
     # The connection stays usable.
-    assert client.models.retrieve("claude-opus-4-6").id == "claude-opus-4-6"
+    assert anthropic_client.models.retrieve("claude-opus-4-6").id == "claude-opus-4-6"
 
 
 def test_without_version_header_openai_shape(server: MockServer) -> None:

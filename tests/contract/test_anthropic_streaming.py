@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ import anthropic
 import httpx
 import orjson
 import pydantic
-import pytest
 from anthropic.types import (
     Message,
     RawContentBlockDeltaEvent,
@@ -75,12 +73,6 @@ ENCODING = Tokenizer().encoding("o200k_base")
 
 def tokens(text: str) -> int:
     return len(ENCODING.encode_ordinary(text))
-
-
-@pytest.fixture(scope="module")
-def client(server: MockServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.url, api_key=API_KEY, max_retries=0) as sdk:
-        yield sdk
 
 
 def parse_sse(body: bytes) -> list[tuple[str, bytes]]:
@@ -176,8 +168,8 @@ def test_raw_stream_framing_and_order(server: MockServer) -> None:
     assert delta.usage.output_tokens == tokens(SKY_ANSWER)
 
 
-def test_sdk_create_stream_event_order(client: anthropic.Anthropic) -> None:
-    stream = client.messages.create(
+def test_sdk_create_stream_event_order(anthropic_client: anthropic.Anthropic) -> None:
+    stream = anthropic_client.messages.create(
         model=MODEL, max_tokens=200, messages=[{"role": "user", "content": SKY}], stream=True
     )
     with stream:
@@ -265,8 +257,8 @@ def test_stream_max_tokens(server: MockServer) -> None:
 # --- 3. the messages.stream() helper --------------------------------------------------------
 
 
-def test_stream_helper(client: anthropic.Anthropic) -> None:
-    with client.messages.stream(
+def test_stream_helper(anthropic_client: anthropic.Anthropic) -> None:
+    with anthropic_client.messages.stream(
         model=MODEL, max_tokens=200, messages=[{"role": "user", "content": SKY}]
     ) as stream:
         pieces = list(stream.text_stream)
@@ -283,8 +275,8 @@ def test_stream_helper(client: anthropic.Anthropic) -> None:
     assert final.model == MODEL
 
 
-def test_stream_helper_final_text_and_stop_sequence(client: anthropic.Anthropic) -> None:
-    with client.messages.stream(
+def test_stream_helper_final_text_and_stop_sequence(anthropic_client: anthropic.Anthropic) -> None:
+    with anthropic_client.messages.stream(
         model="claude-sonnet-4-6",
         max_tokens=200,
         stop_sequences=["STOP"],

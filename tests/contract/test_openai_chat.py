@@ -7,7 +7,6 @@ tiktoken with the model's own encoding.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 import tiktoken
@@ -38,12 +37,6 @@ def tokens(text: str, name: str = "o200k_base") -> int:
 def one_user_message_prompt(text: str, name: str = "o200k_base") -> int:
     """3 per message + role + content, + 3 priming the reply (core/tokens.py)."""
     return 3 + tokens("user", name) + tokens(text, name) + 3
-
-
-@pytest.fixture
-def client(server: MockServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0) as sdk:
-        yield sdk
 
 
 def test_content_usage_and_ids(client: OpenAI) -> None:

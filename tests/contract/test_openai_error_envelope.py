@@ -30,18 +30,6 @@ models:
 """
 
 
-@pytest.fixture
-def client(server: MockServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.openai_url, timeout=10) as raw:
-        yield raw
-
-
 @pytest.fixture(scope="module")
 def strict_server() -> Iterator[MockServer]:
     with MockServer(config_text=STRICT_CONFIG, strict_models=True) as running:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,6 @@ import pytest
 from openai._streaming import SSEDecoder
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
-
-from mockllm.testing import MockServer
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "openai"
 CAPTURE = GOLDEN / "capture_openai-python-e2aad469.sse"
@@ -60,12 +57,6 @@ def compare(name: str, live: bytes) -> None:
     expected = path.read_bytes()
     assert live.decode() == expected.decode()  # readable diff on failure
     assert live == expected
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.openai_url, timeout=10) as raw:
-        yield raw
 
 
 def test_stream_golden(http: httpx.Client) -> None:

@@ -5,7 +5,6 @@ documented accounting (``mockllm.core.tokens``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
@@ -18,7 +17,6 @@ from openai.types.chat import (
 )
 
 from mockllm.core.tokens import Tokenizer
-from mockllm.testing import MockServer
 
 SKY = "what colour is the sky?"
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
@@ -64,12 +62,6 @@ _TOKENIZER = Tokenizer()
 
 def tokens(text: str) -> int:
     return len(_TOKENIZER.encoding("o200k_base").encode_ordinary(text))
-
-
-@pytest.fixture
-def client(server: MockServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0) as sdk:
-        yield sdk
 
 
 def answer(client: OpenAI, messages: list[ChatCompletionMessageParam], **extra: Any) -> str:

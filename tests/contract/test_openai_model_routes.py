@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import openai
 import pytest
@@ -20,12 +19,6 @@ models:
     provider: openai
     owned_by: overridden
 """
-
-
-@pytest.fixture
-def client(server: MockServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0) as sdk:
-        yield sdk
 
 
 def test_list(client: OpenAI) -> None:

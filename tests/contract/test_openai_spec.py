@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -50,12 +49,6 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "unicode": {"messages": [{"role": "user", "content": "unicode"}]},
     "tools": {"messages": TOOL_HISTORY, "tools": TOOLS, "tool_choice": "auto"},
 }
-
-
-@pytest.fixture(scope="module")
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.openai_url, timeout=10) as raw:
-        yield raw
 
 
 def post(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -32,18 +31,6 @@ def encoding() -> tiktoken.Encoding:
 
 def tokens(text: str) -> int:
     return len(encoding().encode_ordinary(text))
-
-
-@pytest.fixture
-def client(server: MockServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=server.openai_url, api_key="sk-test", max_retries=0) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.openai_url, timeout=10) as raw:
-        yield raw
 
 
 def check_text_stream(chunks: list[ChatCompletionChunk], answer: str, usage: bool) -> None:

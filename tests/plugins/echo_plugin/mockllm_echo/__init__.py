@@ -41,13 +41,17 @@ async def generate(call: HttpCall) -> Result:
     )
     completion = call.services.engine.complete(request)
     choice = completion.choices[0]
-    return JsonResult({
-        "model": completion.model,
-        "output": choice.text,
-        "finish": choice.finish_reason,
-        "tokens": {"prompt": completion.usage.prompt_tokens,
-                   "output": completion.usage.completion_tokens},
-    })
+    return JsonResult(
+        {
+            "model": completion.model,
+            "output": choice.text,
+            "finish": choice.finish_reason,
+            "tokens": {
+                "prompt": completion.usage.prompt_tokens,
+                "output": completion.usage.completion_tokens,
+            },
+        }
+    )
 
 
 def provider() -> Provider:
@@ -57,8 +61,16 @@ def provider() -> Provider:
         routes=(RouteSpec("/echo/v1/generate", ("POST",), generate, "generate"),),
         render_error=_error,
         stream_error=_stream_error,
-        models=(ModelInfo(id="echo-1", provider="echo", display_name="Echo 1",
-                          context_window=4096, max_output_tokens=256, owned_by="echo"),),
+        models=(
+            ModelInfo(
+                id="echo-1",
+                provider="echo",
+                display_name="Echo 1",
+                context_window=4096,
+                max_output_tokens=256,
+                owned_by="echo",
+            ),
+        ),
         capabilities=frozenset({"streaming"}),
         prefixes=("/echo/",),
     )
