@@ -88,7 +88,7 @@ def create_app(
         strict_models=settings.strict_models,
     )
     tokenizer = Tokenizer()
-    engine = Engine(store, tokenizer, {p.name: p.accounting for p in registry})
+    engine = Engine(store, tokenizer, {p.name: p.traits for p in registry})
     services = Services(settings, store, tokenizer, engine, registry)
 
     @contextlib.asynccontextmanager

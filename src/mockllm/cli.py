@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     _start_parser(sub)
     validate = sub.add_parser("validate", help="check a config file")
     validate.add_argument("file", help="YAML config file")
+    validate.add_argument(
+        "--strict", action="store_true", help="exit 1 on warnings too (rules that never answer)"
+    )
     return parser
 
 
@@ -97,7 +100,7 @@ def _run(overrides: dict[str, object]) -> int:
     return 0
 
 
-def _validate(path: str) -> int:
+def _validate(path: str, strict: bool = False) -> int:
     from .rules.loader import ConfigError, load_config_file
 
     try:
@@ -107,15 +110,20 @@ def _validate(path: str) -> int:
             print(problem)
         print(f"{path}: invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
         return 1
+    for warning in config.warnings:
+        print(f"{warning.location}: warning: {warning.message}")
     rules = config.rules
-    print(f"{path}: valid ({len(rules.responses)} responses, {len(rules.rules)} rules)")
-    return 0
+    print(
+        f"{path}: valid ({len(rules.responses)} responses, {len(rules.rules)} rules"
+        + (f", {len(config.warnings)} warning(s))" if config.warnings else ")")
+    )
+    return 1 if strict and config.warnings else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
-        return _validate(args.file)
+        return _validate(args.file, args.strict)
     if args.command == "start":
         return _run({"config": args.responses, "host": args.host, "port": args.port})
     return _run(

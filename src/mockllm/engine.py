@@ -1,29 +1,52 @@
 """The vendor-neutral engine: request in, complete decision out.
 
-``Engine.complete`` resolves the model, asks the rules what to answer, applies the
-request's limits (``max_tokens``, stop sequences), counts tokens and splits the answer into
-stream chunks. Dialects only translate; they never decide what to say.
+``Engine.complete`` resolves the model, asks the rules what to answer (or answers
+automatically when no rule matches), renders templates, generates schema-valid JSON, applies
+the request's limits (``max_tokens``, stop sequences), counts tokens and splits the answer
+into stream chunks. Dialects only translate; they never decide what to say.
+
+When no rule matches (and ``settings.strict`` is off), the answer is automatic, in this
+order: a forced tool choice (``required`` or a named tool) gets a call of that tool with
+arguments valid against its parameter schema; a ``json_schema`` response format gets JSON
+valid against the schema (a ``json_object`` format gets ``{"response": <default answer>}``);
+after a tool result the answer is ``defaults.after_tool_result`` (else the default answer),
+so agent loops end; otherwise ``defaults.unknown_response``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, get_args
 
-from .core.errors import MockError
+import orjson
+from jinja2 import TemplateError
+
+from .core.conversation import Conversation
+from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
 from .core.models import ModelInfo
 from .core.tokens import Tokenizer
-from .core.types import ChatRequest, Choice, Completion, FinishReason, Usage
+from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall, Usage
+from .rules.replies import Plan, PlannedCall
 from .rules.store import ConfigStore
+from .rules.templates import TemplateContext
+from .state import CounterStore, MemoryCounters
+from .wire import new_id
 
 _CACHE_SIZE = 2048
+_KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
+_KIND_BY_STATUS[503] = "overloaded"
 
 
 @dataclass(frozen=True, slots=True)
-class TokenAccounting:
-    """How a provider counts prompt tokens (see :mod:`mockllm.core.tokens`)."""
+class Traits:
+    """What the engine must know about a dialect: how it counts prompt tokens (see
+    :mod:`mockllm.core.tokens`) and how its tool-call ids look."""
 
-    anthropic_style: bool = False
+    anthropic_tokens: bool = False
+    tool_call_id_prefix: str = "call_"
 
 
 def guess_tokenizer(model: str) -> str:
@@ -37,6 +60,30 @@ def guess_tokenizer(model: str) -> str:
     return name if name in ("o200k_base", "cl100k_base") else "o200k_base"
 
 
+def stable_seed(*parts: str) -> int:
+    """A seed that is the same for the same strings, in every process."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def error_from_reply(plan: Plan) -> MockError:
+    """The :class:`MockError` an ``error:`` reply stands for."""
+    spec = plan.error
+    assert spec is not None
+    kind: ErrorKind
+    if spec.type in get_args(ErrorKind):
+        kind = spec.type  # type: ignore[assignment]
+    else:
+        kind = _KIND_BY_STATUS.get(
+            spec.status, "server" if spec.status >= 500 else "invalid_request"
+        )
+    headers = {}
+    if spec.retry_after is not None:
+        headers["retry-after"] = f"{spec.retry_after:g}"
+        headers["retry-after-ms"] = str(int(spec.retry_after * 1000))
+    return MockError(kind, plan.error_message, status=spec.status, code=spec.code, headers=headers)
+
+
 class Engine:
     """Decides and measures answers. One per app; reads the config store on every call."""
 
@@ -44,12 +91,15 @@ class Engine:
         self,
         store: ConfigStore,
         tokenizer: Tokenizer,
-        accounting: Mapping[str, TokenAccounting] | None = None,
+        traits: Mapping[str, Traits] | None = None,
+        counters: CounterStore | None = None,
     ) -> None:
         self.store = store
         self.tokenizer = tokenizer
-        self.accounting = dict(accounting or {})
+        self.traits = dict(traits or {})
+        self.counters: CounterStore = counters if counters is not None else MemoryCounters()
         self._pieces: dict[tuple[str, str], tuple[list[int], list[str]]] = {}
+        self._snapshot: object = None
 
     def resolve_model(self, provider: str, name: str) -> ModelInfo:
         """The catalogue entry for ``name``; unknown names get a default entry unless
@@ -66,8 +116,7 @@ class Engine:
                 code="model_not_found",
             )
         tokenizer = "o200k_base" if provider != "openai" else guess_tokenizer(name)
-        info = ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
-        return info
+        return ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
 
     def _split(self, text: str, encoding: str) -> tuple[list[int], list[str]]:
         key = (text, encoding)
@@ -82,13 +131,14 @@ class Engine:
 
     def prompt_tokens(self, request: ChatRequest, model: ModelInfo) -> int:
         """Prompt tokens of ``request`` as its provider counts them."""
-        style = self.accounting.get(request.provider, TokenAccounting())
+        traits = self.traits.get(request.provider, Traits())
         return self.tokenizer.count_messages(
-            request.messages, request.tools, model.tokenizer, anthropic=style.anthropic_style
+            request.messages, request.tools, model.tokenizer, anthropic=traits.anthropic_tokens
         )
 
     def complete(self, request: ChatRequest) -> Completion:
-        """Everything the dialect needs to answer ``request``; raises :class:`MockError`."""
+        """Everything the dialect needs to answer ``request``; raises :class:`MockError`
+        for an error reply, and for requests the real service would reject."""
         model = self.resolve_model(request.provider, request.model)
         snapshot = self.store.current
         prompt_tokens = self.prompt_tokens(request, model)
@@ -101,32 +151,194 @@ class Engine:
                 param="messages",
                 code="context_length_exceeded",
             )
-        answer = snapshot.config.rules.answer(request)
-        text = answer.text
+        if snapshot is not self._snapshot:  # new rules: sequences start over
+            if self._snapshot is not None:
+                self.counters.clear()
+            self._snapshot = snapshot
+        settings = snapshot.config.settings
+        rules = snapshot.config.rules
+        conversation = Conversation(request)
+        decision = rules.decide(conversation, self.counters, settings.conversation_header)
+        source = decision.rule
+        try:
+            if decision.reply is not None:
+                plan = decision.reply.render(TemplateContext(conversation, decision.counter))
+            elif decision.text is not None:
+                plan = Plan(text=decision.text)
+            elif settings.strict:
+                closest = rules.closest(conversation)
+                raise MockError(
+                    "invalid_request",
+                    "mockllm: no rule matched this request (strict mode). Closest rules: "
+                    + (" | ".join(closest) if closest else "none (the config has no rules)"),
+                    code="mockllm_no_rule_matched",
+                )
+            else:
+                plan, source = self._automatic(request, conversation)
+        except TemplateError as exc:
+            raise MockError(
+                "server", f"mockllm: template error in rule '{decision.rule}': {exc}"
+            ) from None
+        if plan.error is not None:
+            raise error_from_reply(plan)
+        return self._build(request, model, plan, source, prompt_tokens)
+
+    def _automatic(self, request: ChatRequest, conversation: Conversation) -> tuple[Plan, str]:
+        """The answer when no rule matches (see the module docstring)."""
+        choice = request.tool_choice
+        if request.tools and choice.mode in ("required", "named"):
+            name = choice.name if choice.mode == "named" and choice.name else request.tools[0].name
+            return Plan(tool_calls=(PlannedCall(name, None, None),)), "(auto: tool_choice)"
+        rules = self.store.current.config.rules
+        context = TemplateContext(conversation, 1)
+        fmt = request.response_format or {}
+        if fmt.get("type") == "json_schema":
+            return Plan(json="response_format"), "(auto: json_schema)"
+        if fmt.get("type") == "json_object":
+            text = orjson.dumps({"response": rules.default_text.render(context)}).decode()
+            return Plan(text=text), "(auto: json_object)"
+        if conversation.last_tool_result is not None:
+            after = rules.after_tool_result or rules.default_text
+            return Plan(text=after.render(context)), "(auto: after tool result)"
+        return Plan(text=rules.default_text.render(context)), "(default)"
+
+    def _generate(self, schema: Any, seed: int, what: str) -> str:
+        from .core.json_instances import UnsatisfiableSchema, generate
+
+        try:
+            return orjson.dumps(generate(schema, seed=seed)).decode()
+        except UnsatisfiableSchema as exc:
+            raise MockError(
+                "invalid_request",
+                f"mockllm cannot produce JSON valid against {what}: {exc}",
+                code="mockllm_unsatisfiable_schema",
+            ) from None
+
+    def _json_text(self, request: ChatRequest, plan: Plan, seed: int) -> str:
+        if plan.json == "schema":
+            return self._generate(plan.json_schema or {}, seed, "the rule's json_schema")
+        fmt = request.response_format or {}
+        spec = fmt.get("json_schema") if fmt.get("type") == "json_schema" else None
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if schema is None:
+            return (
+                "{}"
+                if fmt.get("type") != "json_schema"
+                else self._generate({"type": "object"}, seed, "the response format")
+            )
+        return self._generate(schema, seed, "the request's response_format schema")
+
+    def _tool_calls(self, request: ChatRequest, plan: Plan, seed: int) -> tuple[ToolCall, ...]:
+        prefix = self.traits.get(request.provider, Traits()).tool_call_id_prefix
+        calls = []
+        for position, planned in enumerate(plan.tool_calls):
+            arguments = planned.arguments
+            if arguments is None:
+                tool = next((t for t in request.tools if t.name == planned.name), None)
+                schema = (
+                    dict(tool.parameters)
+                    if tool is not None and tool.parameters
+                    else {"type": "object", "properties": {}}
+                )
+                arguments = self._generate(
+                    schema, seed + position, f"the parameters of tool {planned.name!r}"
+                )
+            calls.append(ToolCall(planned.id or new_id(prefix), planned.name, arguments))
+        return tuple(calls)
+
+    def _build(
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        plan: Plan,
+        source: str | None,
+        prompt_tokens: int,
+    ) -> Completion:
+        encoding = model.tokenizer
+        seed = (
+            plan.seed
+            if plan.seed is not None
+            else stable_seed(request.model, request.prompt, request.system)
+        )
+        text = plan.text
+        if plan.json is not None:
+            text = self._json_text(request, plan, seed)
+        calls = self._tool_calls(request, plan, seed)
+        limit = request.max_tokens if request.max_tokens is not None else model.max_output_tokens
         finish: FinishReason = "stop"
         stop_sequence = None
-        if request.stop:
-            cut = len(text)
+        reasoning = plan.reasoning
+        reasoning_chunks: list[str] = []
+        reasoning_tokens = 0
+        if reasoning:
+            tokens, reasoning_chunks = self._split(reasoning, encoding)
+            if len(tokens) > limit:
+                reasoning_chunks = self.tokenizer.pieces(tokens[:limit], encoding, partial=False)
+                reasoning = "".join(reasoning_chunks)
+                text, calls, finish = "", (), "length"
+            reasoning_tokens = min(len(tokens), limit)
+        budget = limit - reasoning_tokens
+        body = plan.refusal if plan.refusal is not None else text
+        if request.stop and finish != "length":
+            cut = len(body)
             for candidate in request.stop:
-                at = text.find(candidate) if candidate else -1
+                at = body.find(candidate) if candidate else -1
                 if 0 <= at < cut:
                     cut, stop_sequence = at, candidate
             if stop_sequence is not None:
-                text, finish = text[:cut], "stop_sequence"
-        tokens, pieces = self._split(text, model.tokenizer)
-        limit = request.max_tokens if request.max_tokens is not None else model.max_output_tokens
-        if len(tokens) > limit:
-            pieces = self.tokenizer.pieces(tokens[:limit], model.tokenizer, partial=False)
-            text, finish, stop_sequence = "".join(pieces), "length", None
-            completion_tokens = limit
+                body, finish, calls = body[:cut], "stop_sequence", ()
+        tokens, pieces = self._split(body, encoding)
+        if plan.chunks is not None and body == plan.text:
+            pieces = list(plan.chunks)
+        if len(tokens) > budget:
+            pieces = self.tokenizer.pieces(tokens[:budget], encoding, partial=False)
+            body, finish, stop_sequence, calls = "".join(pieces), "length", None, ()
+            body_tokens = budget
         else:
-            completion_tokens = len(tokens)
+            body_tokens = len(tokens)
+        call_tokens = sum(
+            self.tokenizer.count(c.name, encoding) + self.tokenizer.count(c.arguments, encoding)
+            for c in calls
+        )
+        if finish == "stop":
+            if calls:
+                finish = "tool_calls"
+            elif plan.refusal is not None:
+                finish = "refusal"
+        if plan.finish_reason is not None:
+            finish = plan.finish_reason  # type: ignore[assignment]
+        completion_tokens = body_tokens + reasoning_tokens + call_tokens
+        refusal = plan.refusal is not None
+        signature = ""
+        if reasoning:
+            digest = hashlib.sha256(reasoning.encode()).digest()
+            signature = base64.b64encode(b"mockllm-signature:" + digest).decode()
         chunks = tuple(pieces)
         choices = tuple(
-            Choice(i, text, chunks, (), finish, stop_sequence, completion_tokens)
+            Choice(
+                index=i,
+                text="" if refusal else body,
+                chunks=() if refusal else chunks,
+                tool_calls=calls,
+                finish_reason=finish,
+                stop_sequence=stop_sequence,
+                completion_tokens=completion_tokens,
+                refusal=body if refusal else None,
+                refusal_chunks=chunks if refusal else (),
+                reasoning=reasoning,
+                reasoning_chunks=tuple(reasoning_chunks),
+                signature=signature,
+            )
             for i in range(request.n)
         )
-        settings = snapshot.config.settings
+        usage = Usage(prompt_tokens, completion_tokens * request.n, reasoning_tokens * request.n)
+        if plan.usage:
+            usage = Usage(
+                plan.usage.get("prompt_tokens", usage.prompt_tokens),
+                plan.usage.get("completion_tokens", usage.completion_tokens),
+                plan.usage.get("reasoning_tokens", usage.reasoning_tokens),
+                plan.usage.get("cached_tokens", usage.cached_tokens),
+            )
+        settings = self.store.current.config.settings
         per_char = 1.0 / (10.0 * settings.lag_factor) if settings.lag_enabled else 0.0
-        usage = Usage(prompt_tokens, completion_tokens * request.n)
-        return Completion(request.model, choices, usage, per_char, answer.rule)
+        return Completion(request.model, choices, usage, per_char, source)

@@ -60,7 +60,7 @@ def test_original_format_loads(tmp_path: Path) -> None:
     assert config.source == str(path)
     assert len(config.rules.responses) == 3
     assert config.rules.rules == ()
-    assert config.rules.default_text == "I don't know the answer to that. This is a mock response."
+    assert config.rules.default_text.source == "I don't know the answer to that. This is a mock response."
     assert config.settings.lag_enabled is True
     assert config.settings.lag_factor == 10
 
@@ -126,7 +126,7 @@ responses:
 def test_minimal_files_are_valid() -> None:
     for text in ("", "# just a comment\n", "responses:\n", "responses: {}\n", "rules: []\n"):
         config = parse_config(text, "f.yml")
-        assert config.rules.default_text == DEFAULT_UNKNOWN_RESPONSE
+        assert config.rules.default_text.source == DEFAULT_UNKNOWN_RESPONSE
         assert config.settings.lag_enabled is False
         assert config.settings.strict_models is False
 
@@ -222,7 +222,7 @@ def test_models_entry_without_provider_finds_the_builtin_it_overrides() -> None:
         pytest.param(
             "rules:\n  - match: {prompt: x}\n",
             "f.yml:2:5",
-            "rules.0.reply: Field required",
+            "rules.0: give either reply or sequence",
             id="reply-missing",
         ),
         pytest.param(

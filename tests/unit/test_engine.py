@@ -11,7 +11,7 @@ import pytest
 from mockllm.core.errors import MockError
 from mockllm.core.tokens import Tokenizer
 from mockllm.core.types import ChatRequest, Message, TextPart
-from mockllm.engine import Engine, TokenAccounting
+from mockllm.engine import Engine, Traits
 from mockllm.providers.anthropic.models import MODELS as ANTHROPIC_MODELS
 from mockllm.providers.openai.models import MODELS as OPENAI_MODELS
 from mockllm.rules.store import ConfigStore
@@ -41,7 +41,7 @@ def make_engine(tmp_path: Path, text: str = CONFIG, *, strict_models: bool | Non
     path = tmp_path / "config.yml"
     path.write_text(text, encoding="utf-8")
     store = ConfigStore(path, BUILTINS, strict_models=strict_models)
-    return Engine(store, TOKENIZER, {"anthropic": TokenAccounting(anthropic_style=True)})
+    return Engine(store, TOKENIZER, {"anthropic": Traits(anthropic_tokens=True)})
 
 
 def chat(prompt: str, model: str = "gpt-4o", provider: str = "openai", **kw: Any) -> ChatRequest:

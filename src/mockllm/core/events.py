@@ -23,6 +23,22 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the reasoning (thinking) of choice ``choice``, before its answer."""
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A piece of the refusal of choice ``choice`` (it replaces the answer text)."""
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallStart:
     """Choice ``choice`` starts its ``index``-th tool call."""
 
@@ -63,7 +79,16 @@ class ChoiceEnd:
     choice: int
 
 
-ReplyEvent = TextDelta | ToolCallStart | ToolArgumentsDelta | ToolCallEnd | ChoiceStart | ChoiceEnd
+ReplyEvent = (
+    TextDelta
+    | ReasoningDelta
+    | RefusalDelta
+    | ToolCallStart
+    | ToolArgumentsDelta
+    | ToolCallEnd
+    | ChoiceStart
+    | ChoiceEnd
+)
 
 ARGUMENT_FRAGMENT_CHARS = 12
 """Tool-call arguments are streamed in fragments of this many characters."""
@@ -80,6 +105,10 @@ def iter_events(completion: Completion) -> Iterator[ReplyEvent]:
     for choice in completion.choices:
         index = choice.index
         yield ChoiceStart(index)
+        for chunk in choice.reasoning_chunks:
+            yield ReasoningDelta(index, chunk)
+        for chunk in choice.refusal_chunks:
+            yield RefusalDelta(index, chunk)
         for chunk in choice.chunks:
             yield TextDelta(index, chunk)
         for position, call in enumerate(choice.tool_calls):
@@ -103,6 +132,8 @@ async def paced(completion: Completion, frames: Iterable[Frame]) -> AsyncIterato
             yield frame
         return
     for event, frame in frames:
-        if type(event) is TextDelta:
+        kind = type(event)
+        if kind is TextDelta or kind is ReasoningDelta or kind is RefusalDelta:
+            assert isinstance(event, TextDelta | ReasoningDelta | RefusalDelta)
             await asyncio.sleep(per_char * len(event.text))
         yield frame

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
-FinishReason = Literal["stop", "length", "tool_calls", "stop_sequence", "content_filter"]
+FinishReason = Literal["stop", "length", "tool_calls", "stop_sequence", "content_filter", "refusal"]
 
 
 @dataclass(slots=True)
@@ -153,7 +153,8 @@ class Choice:
 
     ``chunks`` is the text split as it is streamed (one piece per token by default);
     ``"".join(chunks) == text``. ``stop_sequence`` names the stop string that ended the text
-    when ``finish_reason`` is ``stop_sequence``.
+    when ``finish_reason`` is ``stop_sequence``. A refusal replaces the text (``refusal``
+    and its ``refusal_chunks``); ``reasoning`` is the thinking that came before the answer.
     """
 
     index: int
@@ -163,6 +164,11 @@ class Choice:
     finish_reason: FinishReason = "stop"
     stop_sequence: str | None = None
     completion_tokens: int = 0
+    refusal: str | None = None
+    refusal_chunks: tuple[str, ...] = ()
+    reasoning: str | None = None
+    reasoning_chunks: tuple[str, ...] = ()
+    signature: str = ""
 
 
 @dataclass(slots=True)

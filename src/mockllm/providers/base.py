@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core.errors import MockError
 from ..core.models import ModelInfo
-from ..engine import TokenAccounting
+from ..engine import Traits
 from ..wire import Handler, HttpCall, JsonResult
 
 
@@ -41,7 +41,8 @@ class Provider:
     * ``stream_error`` renders the same error as an in-stream event (bytes);
     * ``response_headers`` gives the headers the provider adds to every answer;
     * ``prefixes`` are URL prefixes whose unknown paths get this provider's 404, and
-      ``claim_header`` a header that marks a request as this provider's on shared prefixes.
+      ``claim_header`` a header that marks a request as this provider's on shared prefixes;
+    * ``traits`` tells the engine how the provider counts tokens and names tool calls.
     """
 
     name: str
@@ -53,7 +54,7 @@ class Provider:
     prefixes: tuple[str, ...] = ()
     claim_header: str | None = None
     response_headers: Callable[[HttpCall], dict[str, str]] = _no_headers
-    accounting: TokenAccounting = field(default_factory=TokenAccounting)
+    traits: Traits = field(default_factory=Traits)
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 from pydantic import ValidationError
 
-from .ruleset import (
-    CompiledRule,
-    Location,
-    RuleSet,
-    name_predicate,
-    normalize_prompt,
-    text_predicate,
-)
-from .schema import ConfigFile, FileSettings
+from .conditions import compile_match
+from .diagnostics import shadowed_rules
+from .replies import compile_reply
+from .ruleset import CompiledRule, Location, RuleSet, normalize_prompt
+from .schema import ConfigFile, FileSettings, Reply
+from .templates import compile_text, new_environment
 
 PathKey = tuple[str | int, ...]
 EMBEDDED_NAME = "<embedded default config>"
@@ -56,6 +54,7 @@ class LoadedConfig:
     rules: RuleSet
     settings: FileSettings
     model_overrides: tuple[dict[str, Any], ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 class _Reader:
@@ -112,17 +111,86 @@ def _pydantic_problems(
     return problems
 
 
-def _compile(config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]) -> RuleSet:
+def _reply_fields(reply: Reply) -> list[tuple[PathKey, str]]:
+    """Every template source of ``reply`` with its path inside the reply."""
+    out: list[tuple[PathKey, str]] = []
+    for key in ("text", "refusal", "reasoning"):
+        value = getattr(reply, key)
+        if value is not None:
+            out.append(((key,), value))
+    if reply.error is not None:
+        out.append((("error", "message"), reply.error.message))
+    for i, call in enumerate(reply.tool_calls or ()):
+        if isinstance(call.arguments, str):
+            out.append((("tool_calls", i, "arguments"), call.arguments))
+        elif isinstance(call.arguments, dict):
+            out.append((("tool_calls", i, "arguments"), str(call.arguments)))
+    return out
+
+
+def _compile(
+    config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]
+) -> tuple[RuleSet, list[Problem]]:
+    """The rule set of ``config`` and the problems found compiling it (template syntax)."""
+    env = new_environment()
+    problems: list[Problem] = []
     compiled: list[CompiledRule] = []
     for index, rule in enumerate(config.rules):
         here = _location(source, marks, ("rules", index))
-        match = rule.match
-        prompt = text_predicate(match.prompt) if match.prompt is not None else None
-        model = name_predicate(match.model) if match.model is not None else None
+        replies_at: list[tuple[PathKey, Reply]] = (
+            [(("rules", index, "reply"), rule.reply)]
+            if rule.reply is not None
+            else [(("rules", index, "sequence", i), r) for i, r in enumerate(rule.sequence or ())]
+        )
+        replies = []
+        needs_counter = False
+        for path, reply in replies_at:
+            try:
+                replies.append(compile_reply(reply, env))
+            except jinja2.TemplateSyntaxError as exc:
+                field = next(
+                    (
+                        f
+                        for f, text in _reply_fields(reply)
+                        if exc.source == text or (exc.source or "") in text
+                    ),
+                    (),
+                )
+                where = _location(source, marks, (*path, *field))
+                dotted = ".".join(str(p) for p in (*path, *field))
+                problems.append(Problem(where, f"{dotted}: template error: {exc.message}"))
+                continue
+            needs_counter = needs_counter or any(
+                "counter" in text for _f, text in _reply_fields(reply)
+            )
         name = rule.name or f"rules[{index}] ({here})"
-        compiled.append(CompiledRule(name, here, prompt, model, rule.reply.text))
+        compiled.append(
+            CompiledRule(
+                name,
+                here,
+                rule.priority,
+                compile_match(rule.match),
+                tuple(replies),
+                rule.after_sequence,
+                needs_counter,
+            )
+        )
+    compiled.sort(key=lambda r: -r.priority)  # stable: file order among equal priorities
     responses = {normalize_prompt(k): v for k, v in config.responses.items()}
-    return RuleSet(responses, tuple(compiled), config.defaults.unknown_response)
+    defaults = config.defaults
+    texts = {}
+    for key in ("unknown_response", "after_tool_result"):
+        value = getattr(defaults, key)
+        if value is None:
+            continue
+        try:
+            texts[key] = compile_text(env, value)
+        except jinja2.TemplateSyntaxError as exc:
+            where = _location(source, marks, ("defaults", key))
+            problems.append(Problem(where, f"defaults.{key}: template error: {exc.message}"))
+    default = texts.get("unknown_response") or compile_text(env, "")
+    ruleset = RuleSet(responses, tuple(compiled), default, texts.get("after_tool_result"))
+    return ruleset, problems
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
@@ -168,9 +236,19 @@ def parse_config(text: str, source: str) -> LoadedConfig:
         raise ConfigError(reader.problems + _pydantic_problems(exc, source, marks)) from None
     if reader.problems:
         raise ConfigError(reader.problems)
-    ruleset = _compile(config, source, marks)
+    ruleset, problems = _compile(config, source, marks)
+    if problems:
+        raise ConfigError(problems)
+
+    def rule_at(index: int) -> Location:
+        return _location(source, marks, ("rules", index))
+
+    warnings = [
+        Problem(rule_at(index), message)
+        for index, message in shadowed_rules(config, lambda i: str(rule_at(i)))
+    ]
     overrides = tuple(entry.overrides() for entry in config.models)
-    return LoadedConfig(source, ruleset, config.settings, overrides)
+    return LoadedConfig(source, ruleset, config.settings, overrides, tuple(warnings))
 
 
 def load_config_file(path: str | Path) -> LoadedConfig:

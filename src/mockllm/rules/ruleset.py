@@ -1,16 +1,22 @@
-"""Compiled, immutable rules and the pure function that picks an answer for a request."""
+"""Compiled, immutable rules, and the function that decides which one answers a request.
+
+Order of matching: rules with a positive ``priority`` (highest first), then the original
+``responses:`` map (by prompt, case-insensitively), then the other rules (highest priority
+first, file order among equals). The first rule whose every condition holds answers.
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..core.conversation import Conversation
+from ..core.errors import MockError
 from ..core.types import ChatRequest
-from .schema import NameCondition, TextCondition
-
-Predicate = Callable[[str], bool]
+from ..state import CounterStore, MemoryCounters
+from .conditions import Condition
+from .replies import CompiledReply
+from .templates import TemplateContext, Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,23 +33,38 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule ready to test: each condition a predicate, None when absent."""
+    """A rule ready to test: its conditions, its reply or sequence of replies."""
 
     name: str
     location: Location | None
-    prompt: Predicate | None
-    model: Predicate | None
-    text: str
+    priority: int
+    conditions: tuple[Condition, ...]
+    replies: tuple[CompiledReply, ...]
+    after_sequence: str = "repeat_last"
+    needs_counter: bool = False
 
-    def matches(self, request: ChatRequest) -> bool:
-        if self.model is not None and not self.model(request.model):
-            return False
-        return self.prompt is None or self.prompt(request.prompt)
+    def matches(self, conversation: Conversation) -> bool:
+        return all(c.test(conversation) for c in self.conditions)
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.replies) > 1 or self.after_sequence == "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Who answers: a rule's reply (with the conversation counter), a ``responses:`` text,
+    or nobody (``reply`` and ``text`` both None)."""
+
+    rule: str | None
+    reply: CompiledReply | None = None
+    text: str | None = None
+    counter: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What the rules decided: the text and which rule gave it (None: the default)."""
+    """A dry-run answer: the text and which rule gave it (None: nobody, the default)."""
 
     text: str
     rule: str | None
@@ -56,51 +77,90 @@ def normalize_prompt(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Everything that decides an answer. ``responses`` is checked before ``rules``."""
+    """Everything that decides an answer, immutable."""
 
     responses: Mapping[str, str]
     rules: tuple[CompiledRule, ...]
-    default_text: str
+    default_text: Text
+    after_tool_result: Text | None = None
+
+    @property
+    def first(self) -> tuple[CompiledRule, ...]:
+        """Rules tried before ``responses:`` (positive priority)."""
+        return tuple(r for r in self.rules if r.priority > 0)
+
+    def decide(
+        self, conversation: Conversation, counters: CounterStore, conversation_header: str
+    ) -> Decision:
+        """The first match, in the documented order. Raises :class:`MockError` when a
+        sequence with ``after_sequence: error`` is exhausted."""
+        rules = self.rules
+        index = 0
+        while index < len(rules) and rules[index].priority > 0:
+            rule = rules[index]
+            if rule.matches(conversation):
+                return self._answer(rule, conversation, counters, conversation_header)
+            index += 1
+        if self.responses:
+            found = self.responses.get(normalize_prompt(conversation.request.prompt))
+            if found is not None:
+                return Decision("responses", text=found)
+        for rule in rules[index:]:
+            if rule.matches(conversation):
+                return self._answer(rule, conversation, counters, conversation_header)
+        return Decision(None)
+
+    def _answer(
+        self,
+        rule: CompiledRule,
+        conversation: Conversation,
+        counters: CounterStore,
+        header: str,
+    ) -> Decision:
+        if not (rule.is_sequence or rule.needs_counter):
+            return Decision(rule.name, rule.replies[0])
+        count = counters.incr(f"{rule.name}\x00{conversation.key(header)}")
+        replies = rule.replies
+        position = count - 1
+        if position >= len(replies):
+            if rule.after_sequence == "cycle":
+                position %= len(replies)
+            elif rule.after_sequence == "error":
+                raise MockError(
+                    "invalid_request",
+                    f"mockllm: the sequence of rule '{rule.name}' is exhausted: it has "
+                    f"{len(replies)} replies and this conversation asked for reply {count}.",
+                    code="mockllm_sequence_exhausted",
+                )
+            else:
+                position = len(replies) - 1
+        return Decision(rule.name, replies[position], counter=count)
 
     def answer(self, request: ChatRequest) -> Answer:
-        """First match wins: original responses (by prompt), then rules, then the default."""
-        if self.responses:
-            found = self.responses.get(normalize_prompt(request.prompt))
-            if found is not None:
-                return Answer(found, "responses")
-        for rule in self.rules:
-            if rule.matches(request):
-                return Answer(rule.text, rule.name)
-        return Answer(self.default_text, None)
+        """Dry run for tools and tests: the text the rules give ``request`` as the first
+        request of a fresh conversation (no automatic answers, no state kept)."""
+        conversation = Conversation(request)
+        decision = self.decide(conversation, MemoryCounters(), "x-mockllm-conversation")
+        context = TemplateContext(conversation, decision.counter)
+        if decision.text is not None:
+            return Answer(decision.text, decision.rule)
+        if decision.reply is not None:
+            return Answer(decision.reply.render(context).text, decision.rule)
+        return Answer(self.default_text.render(context), None)
 
-
-def text_predicate(condition: TextCondition) -> Predicate:
-    """A predicate for a prompt condition. Raises ``re.error`` for a bad regex."""
-    if condition.exact is not None:
-        exact = condition.exact.strip()
-        return lambda text: text.strip() == exact
-    if condition.iexact is not None:
-        folded = condition.iexact.strip().casefold()
-        return lambda text: text.strip().casefold() == folded
-    if condition.contains is not None:
-        needle = condition.contains
-        return lambda text: needle in text
-    if condition.icontains is not None:
-        folded_needle = condition.icontains.casefold()
-        return lambda text: folded_needle in text.casefold()
-    assert condition.regex is not None
-    pattern = re.compile(condition.regex)
-    return lambda text: pattern.search(text) is not None
-
-
-def name_predicate(condition: NameCondition) -> Predicate:
-    """A predicate for a model condition. Raises ``re.error`` for a bad regex."""
-    if condition.exact is not None:
-        exact = condition.exact
-        return lambda name: name == exact
-    if condition.glob is not None:
-        pattern = re.compile(fnmatch.translate(condition.glob))
-    else:
-        assert condition.regex is not None
-        pattern = re.compile(condition.regex)
-    return lambda name: pattern.fullmatch(name) is not None
+    def closest(self, conversation: Conversation, limit: int = 3) -> list[str]:
+        """Descriptions of the rules that came closest to matching, best first: each names
+        the rule, where it is written, and the conditions that failed."""
+        scored = []
+        for order, rule in enumerate(self.rules):
+            failed = [c.description for c in rule.conditions if not c.test(conversation)]
+            if not rule.conditions:
+                continue
+            held = len(rule.conditions) - len(failed)
+            scored.append((-held / len(rule.conditions), len(failed), order, rule, failed))
+        scored.sort(key=lambda item: item[:3])
+        out = []
+        for _score, _n, _order, rule, failed in scored[:limit]:
+            where = f" ({rule.location})" if rule.location else ""
+            out.append(f"'{rule.name}'{where}: failed {'; '.join(failed)}")
+        return out

@@ -88,36 +88,242 @@ class NameCondition(_OneOf):
         return _expand(value, "exact", "a name condition")
 
 
+class Count(_Strict):
+    """A count within bounds. A plain integer means exactly that many."""
+
+    min: int | None = Field(None, ge=0, description="At least this many.")
+    max: int | None = Field(None, ge=0, description="At most this many.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"min": value, "max": value}
+        if not isinstance(value, dict):
+            raise ValueError("give a count as an integer or as {min: .., max: ..}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Count:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+
+class ToolResultCondition(_Strict):
+    """The last message is a tool result (``true``), is not one (``false``), or is one
+    for a given tool and/or with given content."""
+
+    tool: NameCondition | None = Field(None, description="Name of the tool whose result it is.")
+    content: TextCondition | None = Field(None, description="The result's text.")
+    is_error: bool | None = Field(None, description="Whether the result reports an error.")
+    present: bool = Field(True, description="false: the last message is NOT a tool result.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return {"present": value}
+        if not isinstance(value, dict):
+            raise ValueError("give tool_result as true, false or a mapping")
+        return value
+
+
+ToolChoiceName = str
+
+
 class Match(_Strict):
     """Conditions of a rule; all must hold. An empty match always holds."""
 
     prompt: TextCondition | None = Field(None, description="The last user message's text.")
+    any_message: TextCondition | None = Field(
+        None, description="Some message of the conversation (any role) has a matching text."
+    )
+    system: TextCondition | None = Field(None, description="The system/developer prompt.")
     model: NameCondition | None = Field(None, description="The requested model name.")
+    provider: NameCondition | None = Field(
+        None, description="The dialect that received the request: openai, anthropic, ..."
+    )
+    endpoint: NameCondition | None = Field(
+        None, description="The operation: chat.completions, messages, ..."
+    )
+    tools: list[str] | None = Field(
+        None, description="All these tools are offered (by name); [] means no tools offered."
+    )
+    tool_choice: ToolChoiceName | None = Field(
+        None, description="auto, none, required, or the name of the forced tool."
+    )
+    response_format: str | None = Field(
+        None, description="The requested output format: text, json_object or json_schema."
+    )
+    tool_result: ToolResultCondition | None = Field(
+        None, description="Whether the last message is a tool result, and which."
+    )
+    turn: Count | None = Field(None, description="Number of user messages in the conversation.")
+    tool_calls_before: Count | None = Field(
+        None, description="Number of tool calls the assistant made earlier in the conversation."
+    )
+    headers: dict[str, TextCondition] | None = Field(
+        None, description="Request headers (names case-insensitive) and conditions on values."
+    )
+    metadata: dict[str, TextCondition] | None = Field(
+        None, description="Request metadata fields (OpenAI metadata, Anthropic metadata)."
+    )
+
+    @field_validator("response_format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("text", "json_object", "json_schema"):
+            raise ValueError("response_format is one of text, json_object, json_schema")
+        return value
+
+
+class ToolCallReply(_Strict):
+    """One tool call the model makes."""
+
+    name: str = Field(description="The tool to call.")
+    arguments: dict[str, Any] | str | None = Field(
+        None,
+        description="An object (string values are templates), a template rendering JSON "
+        "text, or auto / omitted: generated to fit the tool's parameter schema.",
+    )
+    id: str | None = Field(None, description="The call id; generated when omitted.")
+
+
+class ErrorReply(_Strict):
+    """An error answer, rendered in the dialect's own envelope."""
+
+    status: int = Field(ge=400, le=599, description="HTTP status.")
+    message: str = Field("Mock error.", description="Error message (a template).")
+    type: str | None = Field(
+        None, description="Neutral kind; default from the status (rate_limit for 429...)."
+    )
+    code: str | None = Field(None, description="Machine-readable code, e.g. rate_limit_exceeded.")
+    retry_after: float | None = Field(None, ge=0, description="Seconds, sent as retry-after.")
+
+
+class UsageOverride(_Strict):
+    """Token counts to report instead of the counted ones."""
+
+    prompt_tokens: int | None = Field(None, ge=0)
+    completion_tokens: int | None = Field(None, ge=0)
+    reasoning_tokens: int | None = Field(None, ge=0)
+    cached_tokens: int | None = Field(None, ge=0)
+
+
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "stop_sequence")
 
 
 class Reply(_Strict):
     """What the model answers. A plain string is the text."""
 
-    text: str = Field(description="The answer text.")
+    text: str | None = Field(None, description="The answer text (a template).")
+    chunks: list[str] | None = Field(
+        None, description="The answer split into stream chunks as written (joined: the text)."
+    )
+    echo: bool | None = Field(None, description="Answer with the prompt itself.")
+    json_: dict[str, Any] | list[Any] | str | None = Field(
+        None,
+        alias="json",
+        description="A fixed JSON value answered as compact JSON text; auto: generated to fit "
+        "the request's response_format schema.",
+    )
+    json_schema: dict[str, Any] | None = Field(
+        None, description="Answer JSON generated to fit this schema."
+    )
+    tool_calls: list[ToolCallReply] | None = Field(None, description="Tool calls (parallel).")
+    refusal: str | None = Field(None, description="A refusal instead of an answer.")
+    reasoning: str | None = Field(
+        None,
+        description="Reasoning: an Anthropic thinking block; OpenAI reasoning token counts.",
+    )
+    error: ErrorReply | None = Field(None, description="Answer with an error instead.")
+    finish_reason: str | None = Field(
+        None, description=f"Override the finish/stop reason: one of {', '.join(FINISH_REASONS)}."
+    )
+    usage: UsageOverride | None = Field(None, description="Override reported token counts.")
+    seed: int | None = Field(
+        None, description="Seed for generated JSON (default: from the request)."
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return _expand(value, "text", "a reply")
 
+    @field_validator("finish_reason")
+    @classmethod
+    def _finish(cls, value: str | None) -> str | None:
+        if value is not None and value not in FINISH_REASONS:
+            raise ValueError(f"finish_reason is one of {', '.join(FINISH_REASONS)}")
+        return value
+
+    @field_validator("json_")
+    @classmethod
+    def _json_auto(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "auto":
+            raise ValueError("json is an object, an array, or auto")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Reply:
+        contents = [
+            k
+            for k in ("text", "chunks", "echo", "json_", "json_schema", "refusal")
+            if getattr(self, k) not in (None, False)
+        ]
+        if len(contents) > 1:
+            names = ", ".join(k.rstrip("_") for k in contents)
+            raise ValueError(
+                f"give only one of text, chunks, echo, json, json_schema, refusal (got {names})"
+            )
+        if self.error is not None and (contents or self.tool_calls):
+            raise ValueError("an error reply has no other content")
+        return self
+
+
+AFTER_SEQUENCE = ("repeat_last", "cycle", "error")
+
 
 class Rule(_Strict):
-    """A match and the reply it gives."""
+    """A match and the reply (or sequence of replies) it gives."""
 
-    name: str | None = Field(None, description="Shown in logs and diagnostics.")
+    name: str | None = Field(None, description="Shown in x-mockllm-rule, logs and diagnostics.")
+    priority: int = Field(0, description="Higher is tried first; equal keeps file order.")
     match: Match = Field(default_factory=Match, description="Conditions (all must hold).")
-    reply: Reply = Field(description="The answer when the rule matches.")
+    reply: Reply | None = Field(None, description="The answer when the rule matches.")
+    sequence: list[Reply] | None = Field(
+        None, min_length=1, description="Answers served in order across a conversation's turns."
+    )
+    after_sequence: str = Field(
+        "repeat_last", description="After the last reply: repeat_last, cycle or error."
+    )
+
+    @field_validator("after_sequence")
+    @classmethod
+    def _after(cls, value: str) -> str:
+        if value not in AFTER_SEQUENCE:
+            raise ValueError(f"after_sequence is one of {', '.join(AFTER_SEQUENCE)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_reply(self) -> Rule:
+        if (self.reply is None) == (self.sequence is None):
+            raise ValueError("give either reply or sequence")
+        return self
 
 
 class Defaults(_Strict):
     """Answers when no rule matches."""
 
     unknown_response: str = Field(DEFAULT_UNKNOWN_RESPONSE, description="Default answer text.")
+    after_tool_result: str | None = Field(
+        None,
+        description="Answer (a template) when no rule matches and the last message is a tool "
+        "result; default: unknown_response.",
+    )
 
 
 class FileSettings(_Strict):
@@ -129,6 +335,17 @@ class FileSettings(_Strict):
     )
     strict_models: bool = Field(
         False, description="Unknown model names get a provider-shaped 404 model_not_found."
+    )
+    strict: bool = Field(
+        False,
+        description="No automatic answer: a request no rule matches gets a 400 that names the "
+        "rules that came closest.",
+    )
+    conversation_header: str = Field(
+        "x-mockllm-conversation",
+        description="Request header that names the conversation (sequence counters are per "
+        "conversation); without it, the conversation is keyed by its system prompt and first "
+        "user message.",
     )
 
 

@@ -46,6 +46,12 @@ class ConfigStore:
         self.reloads = 0
         self.last_error: ConfigError | None = None
         self.current = self._snapshot(self._load())
+        self._warn(self.current.config)
+
+    @staticmethod
+    def _warn(config: LoadedConfig) -> None:
+        for warning in config.warnings:
+            log.warning("%s: %s", warning.location, warning.message)
 
     def _load(self) -> LoadedConfig:
         return load_embedded_config() if self.path is None else load_config_file(self.path)
@@ -69,6 +75,7 @@ class ConfigStore:
             log.exception("config %s not reloaded, previous rules stay in force", self.path)
             return False
         self.current = snapshot
+        self._warn(snapshot.config)
         self.last_error = None
         self.reloads += 1
         rules = snapshot.config.rules

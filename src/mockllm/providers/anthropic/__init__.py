@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...engine import TokenAccounting
+from ...engine import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error
@@ -41,5 +41,5 @@ def provider() -> Provider:
         prefixes=("/v1/messages", "/v1/"),
         claim_header=VERSION_HEADER,
         response_headers=response_headers,
-        accounting=TokenAccounting(anthropic_style=True),
+        traits=Traits(anthropic_tokens=True, tool_call_id_prefix="toolu_01"),
     )

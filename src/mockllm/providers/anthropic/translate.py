@@ -10,6 +10,8 @@ import orjson
 from ...core.events import (
     ChoiceEnd,
     Frame,
+    ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolArgumentsDelta,
     ToolCallEnd,
@@ -38,6 +40,7 @@ STOP_REASON = {
     "length": "max_tokens",
     "tool_calls": "tool_use",
     "content_filter": "refusal",
+    "refusal": "refusal",
 }
 
 
@@ -147,17 +150,32 @@ def usage(completion: Completion, output_tokens: int | None = None) -> dict[str,
     }
 
 
+def tool_input(arguments: str) -> dict[str, Any]:
+    """Tool-call arguments as the JSON object Anthropic sends; text that is not a JSON
+    object (a rule may script malformed arguments) is kept under ``arguments``."""
+    try:
+        value = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError:
+        return {"arguments": arguments}
+    return value if isinstance(value, dict) else {"arguments": value}
+
+
 def _content(choice: Choice) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    if choice.text:
-        blocks.append({"type": "text", "text": choice.text})
+    if choice.reasoning:
+        blocks.append(
+            {"type": "thinking", "thinking": choice.reasoning, "signature": choice.signature}
+        )
+    text = choice.refusal if choice.refusal is not None else choice.text
+    if text:
+        blocks.append({"type": "text", "text": text})
     for call in choice.tool_calls:
         blocks.append(
             {
                 "type": "tool_use",
                 "id": call.id,
                 "name": call.name,
-                "input": orjson.loads(call.arguments or "{}"),
+                "input": tool_input(call.arguments),
             }
         )
     return blocks
@@ -178,92 +196,87 @@ def encode(completion: Completion, message_id: str) -> dict[str, Any]:
     }
 
 
+def _block_start(index: int, block: dict[str, Any]) -> bytes:
+    return sse(
+        {"type": "content_block_start", "index": index, "content_block": block},
+        "content_block_start",
+    )
+
+
+def _block_delta(index: int, delta: dict[str, Any]) -> bytes:
+    return sse(
+        {"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta"
+    )
+
+
+def _block_stop(index: int) -> bytes:
+    return sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+
+
 def stream(completion: Completion, message_id: str) -> Iterator[Frame]:
     """The SSE events of ``completion``: ``message_start``, one block at a time with
-    contiguous indices, ``message_delta`` with cumulative usage, ``message_stop``."""
+    contiguous indices (thinking, then text, then tool uses), ``message_delta`` with
+    cumulative usage, ``message_stop``."""
     choice = completion.choices[0]
     start = encode(completion, message_id)
     start.update(content=[], stop_reason=None, stop_sequence=None)
     start["usage"] = usage(completion, output_tokens=1)
     yield None, sse({"type": "message_start", "message": start}, "message_start")
     index = -1
-    text_open = False
+    open_block: str | None = None  # "thinking" or "text" while such a block is open
     pinged = False
+
+    def close() -> Iterator[Frame]:
+        nonlocal open_block
+        if open_block == "thinking":
+            yield (
+                None,
+                _block_delta(index, {"type": "signature_delta", "signature": choice.signature}),
+            )
+        if open_block is not None:
+            yield None, _block_stop(index)
+        open_block = None
+
     for event in iter_events(completion):
         kind = type(event)
-        if kind is TextDelta:
-            assert isinstance(event, TextDelta)
-            if not text_open:
+        if kind is ReasoningDelta or kind is TextDelta or kind is RefusalDelta:
+            assert isinstance(event, ReasoningDelta | TextDelta | RefusalDelta)
+            wanted = "thinking" if kind is ReasoningDelta else "text"
+            if open_block != wanted:
+                yield from close()
                 index += 1
-                text_open = True
-                yield (
-                    None,
-                    sse(
-                        {
-                            "type": "content_block_start",
-                            "index": index,
-                            "content_block": {"type": "text", "text": ""},
-                        },
-                        "content_block_start",
-                    ),
+                open_block = wanted
+                empty = (
+                    {"type": "thinking", "thinking": "", "signature": ""}
+                    if wanted == "thinking"
+                    else {"type": "text", "text": ""}
                 )
+                yield None, _block_start(index, empty)
                 if not pinged:
                     pinged = True
                     yield None, sse({"type": "ping"}, "ping")
-            yield (
-                event,
-                sse(
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "text_delta", "text": event.text},
-                    },
-                    "content_block_delta",
-                ),
+            delta = (
+                {"type": "thinking_delta", "thinking": event.text}
+                if wanted == "thinking"
+                else {"type": "text_delta", "text": event.text}
             )
+            yield event, _block_delta(index, delta)
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
-            if text_open:
-                text_open = False
-                yield (
-                    None,
-                    sse({"type": "content_block_stop", "index": index}, "content_block_stop"),
-                )
+            yield from close()
             index += 1
-            yield (
-                event,
-                sse(
-                    {
-                        "type": "content_block_start",
-                        "index": index,
-                        "content_block": {
-                            "type": "tool_use",
-                            "id": event.id,
-                            "name": event.name,
-                            "input": {},
-                        },
-                    },
-                    "content_block_start",
-                ),
-            )
+            block = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}}
+            yield event, _block_start(index, block)
         elif kind is ToolArgumentsDelta:
             assert isinstance(event, ToolArgumentsDelta)
             yield (
                 event,
-                sse(
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "input_json_delta", "partial_json": event.fragment},
-                    },
-                    "content_block_delta",
-                ),
+                _block_delta(index, {"type": "input_json_delta", "partial_json": event.fragment}),
             )
         elif kind is ToolCallEnd:
-            yield event, sse({"type": "content_block_stop", "index": index}, "content_block_stop")
-        elif kind is ChoiceEnd and text_open:
-            text_open = False
-            yield event, sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+            yield event, _block_stop(index)
+        elif kind is ChoiceEnd:
+            yield from close()
     final_usage = usage(completion)
     del final_usage["cache_creation"], final_usage["service_tier"]
     yield (

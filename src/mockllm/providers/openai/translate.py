@@ -13,6 +13,7 @@ from ...core.events import (
     ChoiceEnd,
     ChoiceStart,
     Frame,
+    RefusalDelta,
     TextDelta,
     ToolArgumentsDelta,
     ToolCallStart,
@@ -39,6 +40,7 @@ FINISH = {
     "length": "length",
     "tool_calls": "tool_calls",
     "content_filter": "content_filter",
+    "refusal": "stop",  # a structured-output refusal ends normally, with message.refusal set
 }
 
 
@@ -162,10 +164,11 @@ def encode(completion: Completion, completion_id: str, created: int) -> dict[str
     """The non-streaming ``chat.completion`` object."""
     choices = []
     for choice in completion.choices:
+        content = choice.text if (choice.text or not choice.tool_calls) else None
         message: dict[str, Any] = {
             "role": "assistant",
-            "content": choice.text if (choice.text or not choice.tool_calls) else None,
-            "refusal": None,
+            "content": None if choice.refusal is not None else content,
+            "refusal": choice.refusal,
             "annotations": [],
         }
         if choice.tool_calls:
@@ -229,9 +232,13 @@ def stream(
             assert isinstance(event, TextDelta)
             yield event, chunk(event.choice, {"content": event.text})
         elif kind is ChoiceStart:
-            text_first = bool(choices[event.choice].chunks) or not choices[event.choice].tool_calls
+            this = choices[event.choice]
+            text_first = (bool(this.chunks) or not this.tool_calls) and this.refusal is None
             delta = {"role": "assistant", "content": "" if text_first else None, "refusal": None}
             yield event, chunk(event.choice, delta)
+        elif kind is RefusalDelta:
+            assert isinstance(event, RefusalDelta)
+            yield event, chunk(event.choice, {"refusal": event.text})
         elif kind is ToolCallStart:
             assert isinstance(event, ToolCallStart)
             call = {

@@ -1,0 +1,72 @@
+"""Static checks of a valid config: rules that can never answer.
+
+A rule can never answer when a rule tried before it matches whenever it does: the earlier
+rule's conditions are a subset of the later rule's (same fields, same values), so every
+request the later rule matches, the earlier one matches first. A rule whose prompt
+condition is an ``exact``/``iexact`` prompt of the ``responses:`` map is shadowed by that
+entry, unless its priority puts it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .ruleset import normalize_prompt
+from .schema import ConfigFile, Rule
+
+
+def _conditions(rule: Rule) -> dict[str, Any]:
+    return rule.match.model_dump(exclude_none=True, mode="json")
+
+
+def _subset(earlier: dict[str, Any], later: dict[str, Any]) -> bool:
+    for key, value in earlier.items():
+        if key not in later:
+            return False
+        if key in ("headers", "metadata"):
+            if any(later[key].get(k) != v for k, v in value.items()):
+                return False
+        elif later[key] != value:
+            return False
+    return True
+
+
+def _name(rule: Rule, index: int) -> str:
+    return f"'{rule.name}'" if rule.name else f"rules[{index}]"
+
+
+def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tuple[int, str]]:
+    """``(index, message)`` for each rule (by index in the file) that can never answer.
+    ``where(index)`` names a rule's position (file:line) in messages."""
+    order = sorted(range(len(config.rules)), key=lambda i: -config.rules[i].priority)
+    keys = {normalize_prompt(k) for k in config.responses}
+    found: list[tuple[int, str]] = []
+    for position, index in enumerate(order):
+        rule = config.rules[index]
+        mine = _conditions(rule)
+        prompt = rule.match.prompt
+        if rule.priority <= 0 and prompt is not None:
+            text = prompt.exact if prompt.exact is not None else prompt.iexact
+            if text is not None and normalize_prompt(text) in keys:
+                found.append(
+                    (
+                        index,
+                        f"rule {_name(rule, index)} can never answer: the "
+                        f"responses: entry {text.strip()!r} is tried first",
+                    )
+                )
+                continue
+        for earlier in order[:position]:
+            other = config.rules[earlier]
+            if _subset(_conditions(other), mine):
+                found.append(
+                    (
+                        index,
+                        f"rule {_name(rule, index)} can never answer: rule "
+                        f"{_name(other, earlier)} ({where(earlier)}) is tried first "
+                        f"and matches every request it matches",
+                    )
+                )
+                break
+    return found
