@@ -255,15 +255,15 @@ class Engine:
         prompt_tokens: int,
     ) -> Completion:
         encoding = model.tokenizer
-        seed = (
-            plan.seed
-            if plan.seed is not None
-            else stable_seed(request.model, request.prompt, request.system)
-        )
         text = plan.text
-        if plan.json is not None:
-            text = self._json_text(request, plan, seed)
-        calls = self._tool_calls(request, plan, seed)
+        calls: tuple[ToolCall, ...] = ()
+        if plan.json is not None or plan.tool_calls:
+            seed = plan.seed
+            if seed is None:
+                seed = stable_seed(request.model, request.prompt, request.system)
+            if plan.json is not None:
+                text = self._json_text(request, plan, seed)
+            calls = self._tool_calls(request, plan, seed)
         limit = request.max_tokens if request.max_tokens is not None else model.max_output_tokens
         finish: FinishReason = "stop"
         stop_sequence = None
@@ -296,10 +296,10 @@ class Engine:
             body_tokens = budget
         else:
             body_tokens = len(tokens)
-        call_tokens = sum(
-            self.tokenizer.count(c.name, encoding) + self.tokenizer.count(c.arguments, encoding)
-            for c in calls
-        )
+        call_tokens = 0
+        for call in calls:
+            call_tokens += self.tokenizer.count(call.name, encoding)
+            call_tokens += self.tokenizer.count(call.arguments, encoding)
         if finish == "stop":
             if calls:
                 finish = "tool_calls"
