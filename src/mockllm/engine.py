@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 import orjson
-from jinja2 import TemplateError
 
 from .core.conversation import Conversation
 from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
@@ -175,9 +174,12 @@ class Engine:
                 )
             else:
                 plan, source = self._automatic(request, conversation)
-        except TemplateError as exc:
+        except MockError:
+            raise
+        except Exception as exc:  # a template failing at run time (Jinja, sandbox, maths)
+            where = f"rule '{decision.rule}'" if decision.rule else "defaults"
             raise MockError(
-                "server", f"mockllm: template error in rule '{decision.rule}': {exc}"
+                "server", f"mockllm: template error in {where}: {type(exc).__name__}: {exc}"
             ) from None
         if plan.error is not None:
             raise error_from_reply(plan)

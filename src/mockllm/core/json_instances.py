@@ -6,10 +6,10 @@ that the client's own validator accepts. The contract:
 
 * **Valid.** The value is valid against the schema under JSON Schema draft 2020-12 (draft-07
   spellings -- ``definitions``, array-form ``items``, ``additionalItems``, ``dependencies``,
-  boolean ``exclusiveMinimum`` -- are understood too), ``format`` included for the formats
-  listed in :data:`FORMATS`. Every value is checked against the whole schema before it is
-  returned; when none can be found, :class:`UnsatisfiableSchema` is raised instead. An invalid
-  value is never returned.
+  and draft-04's boolean ``exclusiveMinimum`` -- are understood too), ``format`` included
+  for the formats listed in :data:`FORMATS`. Every value is checked against the whole schema
+  before it is returned; when none can be found, :class:`UnsatisfiableSchema` is raised
+  instead. An invalid value is never returned.
 * **Deterministic.** The value depends only on the schema and the seed: a private
   :class:`random.Random` is seeded from the seed (string seeds through SHA-256), so the same
   pair gives the same value in every process. Different seeds give different values wherever
@@ -35,19 +35,21 @@ import base64
 import functools
 import hashlib
 import importlib
+import ipaddress
 import math
 import random
 import re
 import string
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 from urllib.parse import unquote, urljoin
 
 __all__ = ["FORMATS", "RECURSION_LIMIT", "UnsatisfiableSchema", "generate"]
 
-RECURSION_LIMIT: Final = 3
+RECURSION_LIMIT: Final = 2
 """Expansions of one ``$ref`` along a path after which generation heads for the exit."""
 
 _HARD_LIMIT: Final = RECURSION_LIMIT + 12  # expansions after which recursion is called endless
@@ -80,7 +82,6 @@ _F_COMB: Final = 64
 _F_META: Final = 128
 _FAMILY: Final[dict[str, int]] = {
     "type": _F_TYPE,
-    "nullable": _F_TYPE,
     "enum": _F_ENUM,
     "const": _F_ENUM,
     "minimum": _F_NUM,
@@ -171,12 +172,12 @@ def generate(schema: Mapping[str, Any] | bool, *, seed: int | str = 0) -> Any:
 
 
 def _seed_int(seed: int | str) -> int:
-    """An int seed for :class:`random.Random`, stable across processes."""
+    """An int seed for :class:`random.Random`, stable across processes (SHA-256, not hash())."""
     if isinstance(seed, bool) or not isinstance(seed, int | str):
         raise TypeError(f"seed is an int or a str, not {type(seed).__name__}")
-    if isinstance(seed, str):
-        return int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:8], "big")
-    return seed
+    # Hashing ints too spreads neighbouring seeds (0, 1, 2...) over unrelated random streams.
+    text = f"str:{seed}" if isinstance(seed, str) else f"int:{seed}"
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "big")
 
 
 # -- context and references ------------------------------------------------------------------
@@ -185,7 +186,18 @@ def _seed_int(seed: int | str) -> int:
 class _Ctx:
     """One generation: the root schema, the random stream and the caches."""
 
-    __slots__ = ("active", "anchors", "budget", "ids", "ref_cache", "refs_in", "rng", "root")
+    __slots__ = (
+        "active",
+        "anchors",
+        "budget",
+        "ids",
+        "nullables",
+        "ref_cache",
+        "refs_in",
+        "rng",
+        "root",
+        "variant",
+    )
 
     def __init__(self, root: Any, rng: random.Random) -> None:
         self.root = root
@@ -193,7 +205,10 @@ class _Ctx:
         self.budget = _BUDGET
         self.active: set[tuple[str, int]] = set()
         self.ref_cache: dict[str, tuple[Any, str]] = {}
-        self.refs_in: dict[int, bool] = {}
+        # Caches keyed by id() hold the schema too, so that the id cannot be reused.
+        self.refs_in: dict[int, tuple[Any, bool]] = {}
+        self.nullables: dict[int, tuple[Any, Mapping[str, Any]]] = {}
+        self.variant = 0  # > 0 while retrying against a "not": vary the style of strings
         self.ids: dict[str, Any] | None = None
         self.anchors: dict[str, Any] | None = None
 
@@ -279,11 +294,19 @@ class _Ctx:
 
     def mentions_ref(self, schema: Any) -> bool:
         """Whether ``schema`` contains a ``$ref`` anywhere (a possibly recursive option)."""
-        key = id(schema)
-        hit = self.refs_in.get(key)
+        hit = self.refs_in.get(id(schema))
         if hit is None:
-            hit = self.refs_in[key] = _mentions_ref(schema)
-        return hit
+            hit = self.refs_in[id(schema)] = (schema, _mentions_ref(schema))
+        return hit[1]
+
+    def nullable(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        """OpenAPI's ``{..., "nullable": true}`` as ``{"anyOf": [{...}, {"type": "null"}]}``."""
+        hit = self.nullables.get(id(schema))
+        if hit is None:
+            rest = {k: v for k, v in schema.items() if k != "nullable"}
+            hit = (schema, {"anyOf": [rest, {"type": "null"}]})
+            self.nullables[id(schema)] = hit
+        return hit[1]
 
 
 def _mentions_ref(node: Any) -> bool:
@@ -301,6 +324,8 @@ def _mentions_ref(node: Any) -> bool:
 
 
 def _esc(token: str) -> str:
+    if "~" not in token and "/" not in token:
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -319,8 +344,11 @@ def _collect(
         return
     if schema is False:
         raise UnsatisfiableSchema(pointer, "the schema is false: no value is valid")
-    if not isinstance(schema, Mapping):
+    if not isinstance(schema, dict) and not isinstance(schema, Mapping):
         raise UnsatisfiableSchema(pointer, f"a schema is a mapping or a bool, not {schema!r}")
+    if schema.get("nullable") is True:
+        out.append((ctx.nullable(schema), pointer))
+        return
     ref = schema.get("$ref")
     dynamic = schema.get("$dynamicRef")
     all_of = schema.get("allOf")
@@ -348,12 +376,15 @@ def _descend(path: tuple[str, ...], rec: int, refs: list[str]) -> tuple[tuple[st
     return path, rec
 
 
-def _is_num(value: Any) -> bool:
+def _is_num(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _integral(value: Any) -> bool:
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+def _integral(value: object) -> TypeGuard[int | float]:
+    """An int, or a float with an integral value (bools are not numbers)."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _Merged:
@@ -418,12 +449,12 @@ class _Merged:
         self.prop_order: dict[str, None] = {}
         self.required: dict[str, None] = {}
         self.forbidden: list[str] = []
-        self.prop_names: list[_Part] = []
+        self.prop_names: list[tuple[Any, str]] = []
         self.min_props = 0
         self.max_props: int | None = None
         self.dep_required: dict[str, list[str]] = {}
         self.dep_schemas: list[tuple[str, Any, str]] = []
-        self.unevaluated: list[_Part] | None = None
+        self.unevaluated: list[tuple[Any, str]] | None = None
         self.arr_parts: list[tuple[Sequence[Any], str, Any, str]] = []
         self.min_items = 0
         self.max_items: int | None = None
@@ -478,8 +509,6 @@ def _merge_type(m: _Merged, s: Mapping[str, Any]) -> None:
     if "type" not in s:
         return
     names = _type_names(s["type"])
-    if s.get("nullable") is True and "null" not in names:
-        names.append("null")
     if m.types is None:
         m.types = names
         return
@@ -503,7 +532,7 @@ def _merge_enum(m: _Merged, s: Mapping[str, Any]) -> None:
 
 
 def _merge_num(m: _Merged, s: Mapping[str, Any], ptr: str) -> None:
-    lo, lo_ex, hi, hi_ex = s.get("minimum"), s.get("exclusiveMinimum"), None, None
+    lo, lo_ex = s.get("minimum"), s.get("exclusiveMinimum")
     if _is_num(lo) and math.isfinite(lo):
         _lower(m, lo, lo_ex is True)
     if _is_num(lo_ex) and math.isfinite(lo_ex):
@@ -675,11 +704,16 @@ def _gen_parts(
     if m.conds:
         return _gen_cond(ctx, m, parts, pointer, rec, path, hint)
     if m.nots:
-        for attempt in range(_NOT_ATTEMPTS):
-            ctx.spend(m.ptr)
-            value = _gen_typed(ctx, m, parts, rec, path, hint, attempt)
-            if not any(_valid(ctx, value, s) for s, _ in m.nots):
-                return value
+        saved = ctx.variant
+        try:
+            for attempt in range(_NOT_ATTEMPTS):
+                ctx.spend(m.ptr)
+                ctx.variant = attempt
+                value = _gen_typed(ctx, m, parts, rec, path, hint, attempt)
+                if not any(_valid(ctx, value, s) for s, _ in m.nots):
+                    return value
+        finally:
+            ctx.variant = saved
         raise UnsatisfiableSchema(m.nots[0][1], "every value tried matches the negated schema")
     return _gen_typed(ctx, m, parts, rec, path, hint, 0)
 
@@ -705,7 +739,9 @@ def _copy(value: Any) -> Any:
 
 def _is_null_branch(branch: Any) -> bool:
     return isinstance(branch, Mapping) and (
-        _type_names(branch["type"]) == ["null"] if "type" in branch else branch.get("const", 0) is None
+        _type_names(branch["type"]) == ["null"]
+        if "type" in branch
+        else branch.get("const", 0) is None
     )
 
 
@@ -825,7 +861,11 @@ def _type_order(ctx: _Ctx, m: _Merged, at_limit: bool, attempt: int) -> list[str
     if m.fam & _F_NUM:
         preferred.append("number")
     if m.types is None:
-        order = preferred + [t for t in _ALL_TYPES if t not in preferred]
+        # Keywords say which type is meant; at the recursion limit null comes right after it.
+        rest = [t for t in _ALL_TYPES if t not in preferred]
+        if at_limit:
+            rest.sort(key=_RANK_AT_LIMIT.__getitem__)
+        order = preferred + rest
     else:
         order = [t for t in dict.fromkeys(m.types) if t in _RANK_AT_LIMIT]
         if len(order) > 1:
@@ -835,8 +875,8 @@ def _type_order(ctx: _Ctx, m: _Merged, at_limit: bool, attempt: int) -> list[str
                 hinted.append("integer")
             order = hinted + [t for t in order if t not in hinted]
             order.sort(key=lambda t: t == "null")
-    if at_limit:
-        order.sort(key=_RANK_AT_LIMIT.__getitem__)
+        if at_limit:
+            order.sort(key=_RANK_AT_LIMIT.__getitem__)
     if m.not_types:
         order = [
             t
@@ -884,6 +924,10 @@ def _gen_boolean(
 
 
 # -- numbers ---------------------------------------------------------------------------------
+
+
+_WINDOWS: Final = ((1, 100), (-100, -1), (0, 0), (101, 1000))
+"""Preferred ranges for numbers: the first always, the others while avoiding a ``not``."""
 
 
 def _pick_int(rng: random.Random, lo: int | None, hi: int | None, plo: int, phi: int) -> int:
@@ -957,8 +1001,9 @@ def _gen_integer(
     khi = None if hi is None else hi // step
     if klo is not None and khi is not None and klo > khi:
         raise UnsatisfiableSchema(m.ptr, f"no multiple of {step} in {_bounds_text(m)}")
-    k = _pick_int(ctx.rng, klo, khi, 1, max(1, 100 // step))
-    for delta in _deltas(64):
+    plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
+    k = _pick_int(ctx.rng, klo, khi, plo // step, max(plo // step, phi // step))
+    for delta in _DELTAS[:129]:
         kk = k + delta
         if (klo is not None and kk < klo) or (khi is not None and kk > khi):
             continue
@@ -968,12 +1013,8 @@ def _gen_integer(
     raise UnsatisfiableSchema(m.ptr, "no integer is a multiple of every multipleOf in bounds")
 
 
-def _deltas(limit: int) -> list[int]:
-    """0, 1, -1, 2, -2, ... up to ``limit``: a search outward from a chosen point."""
-    out = [0]
-    for d in range(1, limit + 1):
-        out += [d, -d]
-    return out
+_DELTAS: Final = (0, *(d * sign for d in range(1, 201) for sign in (1, -1)))
+"""0, 1, -1, 2, -2, ...: a search outward from a chosen point."""
 
 
 def _gen_number(
@@ -990,8 +1031,9 @@ def _gen_number(
     clo = None if m.lo is None else math.floor(m.lo * 100)
     chi = None if m.hi is None else math.ceil(m.hi * 100)
     if clo is None or chi is None or clo < chi:
-        cents = _pick_int(ctx.rng, clo, chi, 0, 10000)
-        for delta in _deltas(4):
+        plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
+        cents = _pick_int(ctx.rng, clo, chi, plo * 100, phi * 100)
+        for delta in _DELTAS[:9]:
             value = (cents + delta) / 100
             if _in_bounds(m, value):
                 return value
@@ -1006,17 +1048,23 @@ def _gen_number(
 
 
 def _gen_number_multiple(ctx: _Ctx, m: _Merged) -> int | float:
-    step = Fraction(1)
+    step: Fraction | None = None  # the least common multiple, in decimal terms
     for multiple in m.multiples:
         exact = Fraction(repr(multiple)) if isinstance(multiple, float) else Fraction(multiple)
-        step = Fraction(
-            math.lcm(step.numerator, exact.numerator), math.gcd(step.denominator, exact.denominator)
+        step = (
+            exact
+            if step is None
+            else Fraction(
+                math.lcm(step.numerator, exact.numerator),
+                math.gcd(step.denominator, exact.denominator),
+            )
         )
+    assert step is not None
     klo = None if m.lo is None else math.floor(Fraction(m.lo) / step)
     khi = None if m.hi is None else math.ceil(Fraction(m.hi) / step)
-    window = max(1, math.floor(100 / step))
-    k = _pick_int(ctx.rng, klo, khi, 1, window)
-    for delta in _deltas(200):
+    plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
+    k = _pick_int(ctx.rng, klo, khi, math.floor(plo / step), max(1, math.floor(phi / step)))
+    for delta in _DELTAS:
         exact_value = (k + delta) * step
         value: int | float = (
             int(exact_value) if exact_value.denominator == 1 else float(exact_value)
@@ -1056,6 +1104,14 @@ def _singular(hint: str | None) -> str | None:
 def _slug(label: str, sep: str = "-") -> str:
     slug = re.sub(r"[^a-z0-9]+", sep, label.lower()).strip(sep)[:40].strip(sep)
     return slug or "item"
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 _NAMES: Final = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
@@ -1108,6 +1164,74 @@ FORMATS: Final[dict[str, Callable[[random.Random, str, int], str]]] = {
 """The string formats produced (names compared lower-cased); other formats are ignored."""
 
 
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def test(text: str) -> bool:
+        try:
+            parse(text)
+        except ValueError:
+            return False
+        return True
+
+    return test
+
+
+_DATE: Final = r"\d{4}-\d{2}-\d{2}"
+_TIME: Final = r"\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+_FORMAT_TESTS: Final[dict[str, Callable[[str], bool]]] = {
+    "date": lambda t: bool(re.fullmatch(_DATE, t, re.ASCII)) and _parses(date.fromisoformat)(t),
+    "date-time": lambda t: (
+        bool(re.fullmatch(f"{_DATE}[Tt ]{_TIME}", t, re.ASCII))
+        and _parses(datetime.fromisoformat)(t.upper().replace("Z", "+00:00"))
+    ),
+    "time": lambda t: (
+        bool(re.fullmatch(_TIME, t, re.ASCII))
+        and _parses(datetime.fromisoformat)("1970-01-01T" + t.upper().replace("Z", "+00:00"))
+    ),
+    "uuid": lambda t: bool(re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", t)),
+    "ipv4": _parses(ipaddress.IPv4Address),
+    "ipv6": _parses(ipaddress.IPv6Address),
+    "ipvanyaddress": _parses(ipaddress.ip_address),
+    "ipvanyinterface": _parses(ipaddress.ip_interface),
+    "ipvanynetwork": _parses(ipaddress.ip_network),
+    "email": lambda t: "@" in t,
+    "idn-email": lambda t: "@" in t,
+    "duration": lambda t: bool(
+        re.fullmatch(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?", t)
+    ),
+    "hostname": lambda t: bool(
+        re.fullmatch(
+            r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?", t
+        )
+    ),
+    "idn-hostname": lambda t: bool(t) and not any(c.isspace() for c in t),
+    "uri": lambda t: bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S*", t)),
+    "iri": lambda t: bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S*", t)),
+    "url": lambda t: bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S*", t)),
+    "uri-reference": lambda t: not any(c.isspace() for c in t),
+    "iri-reference": lambda t: not any(c.isspace() for c in t),
+    "uri-template": lambda t: not any(c.isspace() for c in t),
+    "json-pointer": lambda t: bool(re.fullmatch(r"(/([^~/]|~[01])*)*", t)),
+    "relative-json-pointer": lambda t: bool(
+        re.fullmatch(r"(0|[1-9][0-9]*)(#|(/([^~/]|~[01])*)*)", t)
+    ),
+    "regex": lambda t: _compiled(t) is not None,
+}
+"""Checks for the formats above, close to :mod:`jsonschema`'s format checker: the validator
+here asserts ``format`` with them (so that ``oneOf``/``not``/``if`` decide as a format-checking
+client would), and a string made from a pattern narrower than its format must pass one."""
+
+
+_STYLES: Final[tuple[Callable[[str, int], str], ...]] = (
+    lambda label, n: f"{label} {n}",
+    lambda label, n: f"{label.title()} {n}",
+    lambda label, n: f"{n} {label}",
+    lambda label, n: f"{label.upper().replace(' ', '_')}_{n}",
+    lambda label, n: f"#{n}",
+    lambda label, n: f"-{label}-",
+)
+"""String styles: the first always, the others while a value must avoid a ``not``."""
+
+
 def _length_ok(text: str, lo: int, hi: int | None) -> bool:
     return len(text) >= lo and (hi is None or len(text) <= hi)
 
@@ -1122,14 +1246,26 @@ def _gen_string(
     n = ctx.rng.randint(1, 99)
     if m.formats:
         fmt = m.formats[0]
-        text = FORMATS[fmt](ctx.rng, label, n)
-        if _length_ok(text, lo, hi) and all(_regex(p, w).search(text) for p, w in m.patterns):
-            return text
+        for _ in range(20 if m.patterns else 1):
+            text = FORMATS[fmt](ctx.rng, label, n)
+            if _length_ok(text, lo, hi) and all(_regex(p, w).search(text) for p, w in m.patterns):
+                return text
+            n = ctx.rng.randint(1, 99)
         if not m.patterns:
             raise UnsatisfiableSchema(m.ptr, f"no {fmt} string has length in [{lo}, {hi}]")
+        # The pattern is narrower than the values the format makes: walk the pattern and keep
+        # a string the format accepts (only for formats checked here).
+        test = _FORMAT_TESTS.get(fmt)
+        if test is None:
+            raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
+        for _ in range(30):
+            text = _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
+            if test(text):
+                return text
+        raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
     if m.patterns:
         return _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
-    text = f"{label} {n}"
+    text = _STYLES[ctx.variant % len(_STYLES)](label, n)
     if len(text) < lo:
         text = (text + (" " + label) * (lo // (len(label) + 1) + 1))[:lo]
         if text.endswith(" "):
@@ -1176,14 +1312,6 @@ _REPEATS: Final = tuple(
 
 class _RegexFail(Exception):
     """The walk met a construct it cannot produce text for."""
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return None
 
 
 def _regex(pattern: str, pointer: str) -> re.Pattern[str]:
@@ -1288,10 +1416,10 @@ def _class_has(items: Any, char: str) -> bool:
 
 def _class_char(items: Any, rng: random.Random) -> str:
     if items and items[0][0] is _C.NEGATE:
-        pool = [c for c in _POOL if not _class_has(items[1:], c)]
-        if not pool:
+        allowed = [c for c in _POOL if not _class_has(items[1:], c)]
+        if not allowed:
             raise _RegexFail("negated class")
-        return rng.choice(pool)
+        return rng.choice(allowed)
     op, av = items[rng.randrange(len(items))]
     if op is _C.LITERAL:
         return chr(av)
@@ -1339,6 +1467,8 @@ def _key_schemas(m: _Merged, key: str) -> list[tuple[Any, str]]:
 
 
 def _key_allowed(ctx: _Ctx, m: _Merged, key: str) -> bool:
+    if not m.prop_names and len(m.obj_parts) == 1 and key in m.obj_parts[0][0]:
+        return m.obj_parts[0][0][key] is not False  # the common case: one declared property
     if any(schema is False for schema, _ in _key_schemas(m, key)):
         return False
     return all(_valid(ctx, key, schema) for schema, _ in m.prop_names)
@@ -1348,9 +1478,11 @@ def _gen_object(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> dict[str, Any]:
     at_limit = rec >= RECURSION_LIMIT
+    item_hint = _singular(hint)
     applied: set[str] = set()
-    while True:  # dependentSchemas of required properties join the conjunction
-        pending = [d for d in m.dep_schemas if d[0] in m.required and d[0] not in applied]
+    while True:  # dependentSchemas of properties sure to be present join the conjunction
+        needed = _closure(m, list(m.required))
+        pending = [d for d in m.dep_schemas if d[0] in needed and d[0] not in applied]
         if not pending:
             break
         parts = list(parts)
@@ -1360,7 +1492,6 @@ def _gen_object(
         m = _merge(parts, m.ptr)
     triggers = {key for key, _, _ in m.dep_schemas}
 
-    needed = dict(m.required)
     for key in needed:
         if not _key_allowed(ctx, m, key):
             raise UnsatisfiableSchema(m.ptr, f"required property {key!r} is not allowed")
@@ -1376,13 +1507,7 @@ def _gen_object(
         else:
             keys.append(key)
     keys += [key for key in needed if key not in m.prop_order]
-    i = 0
-    while i < len(keys):  # dependentRequired, transitively
-        for dep in m.dep_required.get(keys[i], ()):
-            if dep not in keys:
-                needed[dep] = None
-                keys.append(dep)
-        i += 1
+    keys = list(_closure(m, keys))
     if m.max_props is not None and len(keys) > m.max_props:
         optional = [k for k in keys if k not in needed and not m.dep_required.get(k)]
         while len(keys) > m.max_props and optional:
@@ -1399,15 +1524,16 @@ def _gen_object(
     elif not m.prop_order and not at_limit and (m.max_props is None or len(keys) < m.max_props):
         # A map (additionalProperties or patternProperties schema, no properties): 1-2 entries.
         if any(p[1] or (p[2] is not _ABSENT and p[2] is not False) for p in m.obj_parts):
-            extras = min(ctx.rng.randint(1, 2), (m.max_props or 2) - len(keys))
+            extras = ctx.rng.randint(1, 2)
+            if m.max_props is not None:
+                extras = min(extras, m.max_props - len(keys))
     if extras:
-        keys += _extra_keys(ctx, m, keys, extras, rec, path)
+        keys += _extra_keys(ctx, m, keys, extras, rec, path, item_hint)
         if len(keys) < m.min_props:
             raise UnsatisfiableSchema(
                 m.ptr, f"cannot find {m.min_props} allowed property names (minProperties)"
             )
 
-    item_hint = _singular(hint)
     obj: dict[str, Any] = {}
     for key in keys:
         sub: list[_Part] = []
@@ -1417,25 +1543,44 @@ def _gen_object(
             for schema, where in _key_schemas(m, key):
                 _collect(ctx, schema, where, sub, refs, ())
             sub_path, sub_rec = _descend(path, rec, refs)
+            where = f"{m.ptr}/properties/{_esc(key)}"
             obj[key] = _gen_parts(
-                ctx, sub, f"{m.ptr}/properties/{_esc(key)}", sub_rec, sub_path,
-                key if declared else item_hint,
-            )  # fmt: skip
+                ctx, sub, where, sub_rec, sub_path, key if declared else item_hint
+            )
         except UnsatisfiableSchema:
-            if key in needed or len(keys) - (len(keys) - len(obj)) < m.min_props and False:
-                raise
             if key in needed:
                 raise
-            continue
+            continue  # an optional property that cannot be satisfied is left out
     if len(obj) < m.min_props:
         raise UnsatisfiableSchema(m.ptr, f"fewer than minProperties {m.min_props} properties")
     return obj
 
 
+def _closure(m: _Merged, keys: list[str]) -> dict[str, None]:
+    """``keys`` and, transitively, the properties ``dependentRequired`` adds to them."""
+    out = dict.fromkeys(keys)
+    todo = list(keys)
+    while todo:
+        for dep in m.dep_required.get(todo.pop(), ()):
+            if dep not in out:
+                out[dep] = None
+                todo.append(dep)
+    return out
+
+
 def _extra_keys(
-    ctx: _Ctx, m: _Merged, taken: list[str], count: int, rec: int, path: tuple[str, ...]
+    ctx: _Ctx,
+    m: _Merged,
+    taken: list[str],
+    count: int,
+    rec: int,
+    path: tuple[str, ...],
+    hint: str | None,
 ) -> list[str]:
-    """``count`` new property names that every part and ``propertyNames`` allow."""
+    """``count`` new property names that every part and ``propertyNames`` allow: made from
+    ``propertyNames`` or a ``patternProperties`` pattern, else ``<hint>_1``, ``<hint>_2``..."""
+    stem = _slug(_label(hint), "_") if hint else "key"
+    number = 0
     patterns = [
         (pattern, f"{ptr}/patternProperties/{_esc(pattern)}")
         for _, pats, _, ptr in m.obj_parts
@@ -1458,7 +1603,8 @@ def _extra_keys(
                     ctx.rng, [patterns[attempt // 2 % len(patterns)]], 0, None, m.ptr
                 )
             else:
-                key = f"key{len(taken) + len(out) + 1 + attempt}"
+                number += 1
+                key = f"{stem}_{number}"
         except UnsatisfiableSchema:
             continue
         if not isinstance(key, str) or key in taken or key in out or key in m.forbidden:
@@ -1567,7 +1713,7 @@ _TYPE_GENERATORS: Final[dict[str, Callable[..., Any]]] = {
 # -- validation ------------------------------------------------------------------------------
 # A boolean validator for the keywords above, used to check branches, negations and the
 # final value. It mirrors jsonschema's semantics (type and equality rules, multipleOf on
-# floats); ``format`` is an annotation here, as in draft 2020-12 by default.
+# floats) and asserts ``format`` as a client with a format checker does.
 
 
 def _valid(ctx: _Ctx, inst: Any, schema: Any) -> bool:
@@ -1575,7 +1721,9 @@ def _valid(ctx: _Ctx, inst: Any, schema: Any) -> bool:
         return True
     if schema is False:
         return False
-    if not isinstance(schema, Mapping):
+    if not isinstance(schema, dict) and not isinstance(schema, Mapping):
+        return True
+    if inst is None and schema.get("nullable") is True:
         return True
     for key, value in schema.items():
         check = _CHECKS.get(key)
@@ -1618,10 +1766,10 @@ def _is_type(inst: Any, name: str) -> bool:
 
 
 def _c_type(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    if inst is None and schema.get("nullable") is True:
-        return True
     if isinstance(value, str):
         return _is_type(inst, value.lower())
+    if not isinstance(value, list):
+        return True
     return any(_is_type(inst, t.lower()) for t in value if isinstance(t, str))
 
 
@@ -1809,6 +1957,13 @@ def _c_const(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> boo
     return _eq(inst, value)
 
 
+def _c_format(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
+    if not isinstance(inst, str) or not isinstance(value, str):
+        return True
+    test = _FORMAT_TESTS.get(value.lower())
+    return test is None or test(inst)
+
+
 _CHECKS: Final[dict[str, Callable[[_Ctx, Any, Any, Mapping[str, Any]], bool]]] = {
     "$ref": _c_ref,
     "$dynamicRef": _c_ref,
@@ -1845,4 +2000,5 @@ _CHECKS: Final[dict[str, Callable[[_Ctx, Any, Any, Mapping[str, Any]], bool]]] =
     "oneOf": _c_one_of,
     "not": _c_not,
     "if": _c_if,
+    "format": _c_format,
 }

@@ -32,6 +32,13 @@ def _subset(earlier: dict[str, Any], later: dict[str, Any]) -> bool:
     return True
 
 
+def _folds_like_lower(text: str) -> bool:
+    """Whether every prompt that ``iexact: text`` matches (``casefold``) is also caught by
+    ``responses:`` (``lower``): true for ASCII text without the letters that other
+    characters fold into (``ß``/``ſ`` fold to ``s``, ligatures to ``f...``)."""
+    return text.isascii() and not ({"s", "f"} & set(text.lower()))
+
+
 def _name(rule: Rule, index: int) -> str:
     return f"'{rule.name}'" if rule.name else f"rules[{index}]"
 
@@ -47,7 +54,9 @@ def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tupl
         mine = _conditions(rule)
         prompt = rule.match.prompt
         if rule.priority <= 0 and prompt is not None:
-            text = prompt.exact if prompt.exact is not None else prompt.iexact
+            text = prompt.exact
+            if text is None and prompt.iexact is not None and _folds_like_lower(prompt.iexact):
+                text = prompt.iexact
             if text is not None and normalize_prompt(text) in keys:
                 found.append(
                     (

@@ -120,6 +120,8 @@ def _reply_fields(reply: Reply) -> list[tuple[PathKey, str]]:
             out.append(((key,), value))
     if reply.error is not None:
         out.append((("error", "message"), reply.error.message))
+    if isinstance(reply.json_, dict | list):
+        out.append((("json",), str(reply.json_)))
     for i, call in enumerate(reply.tool_calls or ()):
         if isinstance(call.arguments, str):
             out.append((("tool_calls", i, "arguments"), call.arguments))

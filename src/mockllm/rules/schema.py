@@ -13,10 +13,11 @@ validation, so error locations always name real fields.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..core.errors import ErrorKind
 from ..core.models import CAPABILITIES
 
 DEFAULT_UNKNOWN_RESPONSE = "I don't know the answer to that. This is a mock response."
@@ -200,6 +201,14 @@ class ErrorReply(_Strict):
     )
     code: str | None = Field(None, description="Machine-readable code, e.g. rate_limit_exceeded.")
     retry_after: float | None = Field(None, ge=0, description="Seconds, sent as retry-after.")
+
+    @field_validator("type")
+    @classmethod
+    def _kind(cls, value: str | None) -> str | None:
+        kinds = get_args(ErrorKind)
+        if value is not None and value not in kinds:
+            raise ValueError(f"type is one of {', '.join(kinds)}")
+        return value
 
 
 class UsageOverride(_Strict):
