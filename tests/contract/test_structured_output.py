@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 import anthropic
@@ -40,7 +40,7 @@ rules:
 """
 
 
-class Cabin(str, Enum):
+class Cabin(StrEnum):
     economy = "economy"
     business = "business"
 
@@ -188,8 +188,10 @@ def test_rule_json_auto_follows_the_request_schema_and_seed(oai: OpenAI) -> None
             "name": "colour",
             "schema": {
                 "type": "object",
-                "properties": {"colour": {"enum": ["red", "green", "blue"]},
-                               "shade": {"type": "integer", "minimum": 0, "maximum": 1000}},
+                "properties": {
+                    "colour": {"enum": ["red", "green", "blue"]},
+                    "shade": {"type": "integer", "minimum": 0, "maximum": 1000},
+                },
                 "required": ["colour", "shade"],
             },
         },

@@ -60,7 +60,8 @@ def test_original_format_loads(tmp_path: Path) -> None:
     assert config.source == str(path)
     assert len(config.rules.responses) == 3
     assert config.rules.rules == ()
-    assert config.rules.default_text.source == "I don't know the answer to that. This is a mock response."
+    default = "I don't know the answer to that. This is a mock response."
+    assert config.rules.default_text.source == default
     assert config.settings.lag_enabled is True
     assert config.settings.lag_factor == 10
 

@@ -8,12 +8,14 @@ that the client's own validator accepts. The contract:
   spellings -- ``definitions``, array-form ``items``, ``additionalItems``, ``dependencies``,
   and draft-04's boolean ``exclusiveMinimum`` -- are understood too), ``format`` included
   for the formats listed in :data:`FORMATS`. Every value is checked against the whole schema
-  before it is returned; when none can be found, :class:`UnsatisfiableSchema` is raised
-  instead. An invalid value is never returned.
+  before it is returned, by a validator in this module that follows :mod:`jsonschema`'s rules
+  (jsonschema itself is not needed at run time); when no value passes,
+  :class:`UnsatisfiableSchema` is raised instead. An invalid value is never returned.
 * **Deterministic.** The value depends only on the schema and the seed: a private
-  :class:`random.Random` is seeded from the seed (string seeds through SHA-256), so the same
-  pair gives the same value in every process. Different seeds give different values wherever
-  the schema leaves room (numbers, strings, array lengths, branch choices).
+  :class:`random.Random` is seeded from SHA-256 of the seed (int or str; never ``hash()``, no
+  module-level random state), so the same pair gives the same value in every process.
+  Different seeds give different values wherever the schema leaves room (numbers, strings,
+  array lengths, branch choices).
 * **Plausible.** Strings come from the property name (``"city"`` gives ``"city 7"``), numbers
   are small and inside their bounds, unconstrained arrays have 1-3 items, optional properties
   are included, and a schema's own ``examples`` are preferred when one of them is valid.
@@ -183,6 +185,9 @@ def _seed_int(seed: int | str) -> int:
 # -- context and references ------------------------------------------------------------------
 
 
+_DROPPED: Final = {"if": ("if", "then", "else"), "$ref": ("$ref", "$dynamicRef", "allOf")}
+
+
 class _Ctx:
     """One generation: the root schema, the random stream and the caches."""
 
@@ -196,6 +201,7 @@ class _Ctx:
         "refs_in",
         "rng",
         "root",
+        "stripped",
         "variant",
     )
 
@@ -209,8 +215,19 @@ class _Ctx:
         self.refs_in: dict[int, tuple[Any, bool]] = {}
         self.nullables: dict[int, tuple[Any, Mapping[str, Any]]] = {}
         self.variant = 0  # > 0 while retrying against a "not": vary the style of strings
+        self.stripped: dict[tuple[int, str], tuple[Any, Mapping[str, Any]]] = {}
         self.ids: dict[str, Any] | None = None
         self.anchors: dict[str, Any] | None = None
+
+    def without(self, part: Mapping[str, Any], keyword: str) -> Mapping[str, Any]:
+        """``part`` less ``keyword`` (less then/else with ``if``, less allOf and $dynamicRef
+        with ``$ref``), the same object each time."""
+        hit = self.stripped.get((id(part), keyword))
+        if hit is None:
+            dropped = _DROPPED.get(keyword, (keyword,))
+            rest = {k: v for k, v in part.items() if k not in dropped}
+            hit = self.stripped[(id(part), keyword)] = (part, rest)
+        return hit[1]
 
     def spend(self, pointer: str) -> None:
         """Count one search step; raise once the budget for this value is spent."""
@@ -355,7 +372,7 @@ def _collect(
     if ref is None and dynamic is None and all_of is None:
         out.append((schema, pointer))
         return
-    rest = {k: v for k, v in schema.items() if k not in ("$ref", "$dynamicRef", "allOf")}
+    rest = ctx.without(schema, "$ref")
     if rest:
         out.append((rest, pointer))
     for target in (ref, dynamic):
@@ -473,6 +490,8 @@ def _merge(parts: list[_Part], pointer: str) -> _Merged:
             fam |= _FAMILY.get(key, 0)
         if not fam:
             continue
+        if not m.fam & ~_F_META:
+            m.ptr = ptr  # messages name the first part that constrains anything
         m.fam |= fam
         if fam & _F_TYPE:
             _merge_type(m, s)
@@ -780,7 +799,7 @@ def _gen_choice(
     where = f"{part_ptr}/{keyword}"
     if not isinstance(branches, list) or not branches:
         raise UnsatisfiableSchema(where, f"{keyword} must be a non-empty array")
-    stripped = {k: v for k, v in part.items() if k != keyword}
+    stripped = ctx.without(part, keyword)
     base = [*parts[:index], (stripped, part_ptr), *parts[index + 1 :]]
     order = _branch_order(ctx, branches, rec >= RECURSION_LIMIT)
     if keyword == "oneOf" and len(branches) > 1:
@@ -821,7 +840,7 @@ def _gen_cond(
     from the seed) and keep a value that satisfies the conditional as a whole."""
     index = m.conds[0]
     part, part_ptr = parts[index]
-    stripped = {k: v for k, v in part.items() if k not in ("if", "then", "else")}
+    stripped = ctx.without(part, "if")
     base = [*parts[:index], (stripped, part_ptr), *parts[index + 1 :]]
     if "then" not in part and "else" not in part:
         return _gen_parts(ctx, base, pointer, rec, path, hint)
@@ -1479,6 +1498,10 @@ def _gen_object(
 ) -> dict[str, Any]:
     at_limit = rec >= RECURSION_LIMIT
     item_hint = _singular(hint)
+    if m.max_props is not None and m.min_props > m.max_props:
+        raise UnsatisfiableSchema(
+            m.ptr, f"minProperties {m.min_props} is greater than maxProperties {m.max_props}"
+        )
     applied: set[str] = set()
     while True:  # dependentSchemas of properties sure to be present join the conjunction
         needed = _closure(m, list(m.required))
@@ -1553,6 +1576,8 @@ def _gen_object(
             continue  # an optional property that cannot be satisfied is left out
     if len(obj) < m.min_props:
         raise UnsatisfiableSchema(m.ptr, f"fewer than minProperties {m.min_props} properties")
+    if m.max_props is not None and len(obj) > m.max_props:
+        raise UnsatisfiableSchema(m.ptr, f"more than maxProperties {m.max_props} properties")
     return obj
 
 
