@@ -67,3 +67,18 @@ def test_the_check_fails_for_an_undocumented_field() -> None:
 
     section = "| `documented` | yes |"
     assert [n for n in Probe.model_fields if f"| `{n}` |" not in section] == ["secret_field"]
+
+
+def _yaml_blocks(path: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_every_yaml_example_in_the_docs_is_a_valid_config() -> None:
+    from mockllm.rules.loader import parse_config
+
+    readme = DOC.parent.parent / "README.md"
+    blocks = [(readme, b) for b in _yaml_blocks(readme)] + [(DOC, b) for b in _yaml_blocks(DOC)]
+    assert len(blocks) >= 2
+    for path, block in blocks:
+        config = parse_config(block, path.name)
+        assert not config.warnings, (path.name, config.warnings)
