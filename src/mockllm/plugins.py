@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from .providers.base import Provider
 
 GROUP = "mockllm.providers"
-ORDER = ("openai", "anthropic")
+ORDER = ("openai", "anthropic", "azure", "gemini", "ollama")
 """Built-ins first, in this order: on a shared path prefix the first provider owns 404s."""
 
 log = logging.getLogger("mockllm.plugins")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
+from . import completions, embeddings, moderations, responses
 from .errors import render_error, stream_error
 from .models import MODELS
 from .routes import chat_completions, list_models, retrieve_model
@@ -30,6 +31,10 @@ def provider() -> Provider:
             RouteSpec("/v1/chat/completions", ("POST",), chat_completions, "chat.completions"),
             RouteSpec("/v1/models", ("GET",), list_models, "models.list"),
             RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve"),
+            *responses.routes(),
+            *embeddings.routes(),
+            *completions.routes(),
+            *moderations.routes(),
         ),
         render_error=render_error,
         stream_error=stream_error,

@@ -1,0 +1,10 @@
+"""OpenAI moderations endpoint (wire-formats.md section 4)."""
+
+from __future__ import annotations
+
+from ..base import RouteSpec
+
+
+def routes() -> tuple[RouteSpec, ...]:
+    """The moderations routes of one app."""
+    return ()
