@@ -25,8 +25,9 @@ def _m(
     )
 
 
-# Ids the current anthropic SDK lists (limits not published to us: stated defaults,
-# override them under `models:` in the config), then the dated releases.
+# Ids the current anthropic SDK lists, with the 128k output limit the current Vercel AI SDK
+# gives them (context windows are stated defaults; override under `models:`), then the
+# dated releases.
 _RECENT = (
     ("claude-opus-5-5", "Claude Opus 5.5"),
     ("claude-sonnet-5-5", "Claude Sonnet 5.5"),
@@ -46,7 +47,7 @@ _RECENT = (
 )
 
 MODELS: tuple[ModelInfo, ...] = tuple(
-    _m(id, "", name, 64_000, 1_767_225_600) for id, name in _RECENT
+    _m(id, "", name, 128_000, 1_767_225_600) for id, name in _RECENT
 ) + (
     _m("claude-opus-4-5-20251101", "claude-opus-4-5", "Claude Opus 4.5", 64_000, 1_761_955_200),
     _m(
