@@ -220,7 +220,7 @@ def _max_tokens_zero(anthropic_client: anthropic.Anthropic) -> object:
 def _max_tokens_too_large(anthropic_client: anthropic.Anthropic) -> object:
     # An explicit timeout: without one the SDK refuses large non-streaming max_tokens itself.
     return anthropic_client.messages.create(
-        model=MODEL, max_tokens=64_001, messages=[{"role": "user", "content": SKY}], timeout=10
+        model=MODEL, max_tokens=128_001, messages=[{"role": "user", "content": SKY}], timeout=10
     )
 
 
@@ -271,7 +271,7 @@ def _stream_helper_too_large(anthropic_client: anthropic.Anthropic) -> object:
         pytest.param(_max_tokens_zero, None, id="max-tokens-zero"),
         pytest.param(
             _max_tokens_too_large,
-            "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens "
+            "max_tokens: 128001 > 128000, which is the maximum allowed number of output tokens "
             "for claude-opus-4-6",
             id="max-tokens-over-limit",
         ),

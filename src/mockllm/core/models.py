@@ -42,7 +42,11 @@ def _default_provider(model_id: str, models: Mapping[tuple[str, str], ModelInfo]
     owners = [provider for provider, id in models if id == model_id]
     if owners:
         return owners[0]
-    return "anthropic" if model_id.startswith("claude") else "openai"
+    if model_id.startswith("claude"):
+        return "anthropic"
+    if model_id.startswith(("gemini", "gemma", "text-embedding-00")):
+        return "gemini"
+    return "openai"
 
 
 @dataclass(frozen=True)

@@ -365,7 +365,8 @@ class ModelEntry(_Strict):
     provider: str | None = Field(
         None,
         description="Provider whose catalogue holds the model. Default: the provider of the "
-        "built-in model with this id, else anthropic for claude-* ids, else openai.",
+        "built-in model with this id, else anthropic for claude-* ids, gemini for gemini-* "
+        "and gemma-* ids, else openai.",
     )
     display_name: str | None = None
     aliases: list[str] | None = None

@@ -1,11 +1,57 @@
-"""The gemini dialect (under construction: no routes yet)."""
+"""The Gemini dialect: the Generative Language API's generateContent (JSON, SSE and JSON
+array streams), countTokens, embeddings and models, under both ``/v1beta`` and ``/v1``
+(wire-formats.md section 6)."""
 
 from __future__ import annotations
 
-from ..base import Provider
-from ..openai.errors import render_error, stream_error
+import time
+
+from ...engine import Traits
+from ...wire import HttpCall
+from ..base import Provider, RouteSpec
+from .errors import render_error, stream_error
+from .models import MODELS
+from .routes import GOOGLE_KEY_HEADER, ID_PREFIX, list_models, models_resource
+
+
+def response_headers(call: HttpCall) -> dict[str, str]:
+    """Headers real Gemini answers carry."""
+    elapsed = int((time.perf_counter() - call.started) * 1000)
+    return {
+        "server-timing": f"gfet4t7; dur={elapsed}",
+        "vary": "Origin, X-Origin, Referer",
+        "x-content-type-options": "nosniff",
+    }
 
 
 def provider() -> Provider:
-    """Entry point ``mockllm.providers: gemini``."""
-    return Provider(name="gemini", routes=(), render_error=render_error, stream_error=stream_error)
+    """Entry point ``mockllm.providers: gemini``.
+
+    ``/v1beta`` is Gemini's alone. ``/v1/models`` and ``/v1/models/{id}`` (GET) are shared
+    with OpenAI and Anthropic: Gemini answers them when the request carries
+    ``x-goog-api-key``, as google-genai always does. ``POST /v1/models/{id}:{action}`` is
+    Gemini's only (the others serve GET there).
+    """
+    resource = "/{ver}/models/{model:path}"
+    routes: list[RouteSpec] = []
+    for ver in ("v1beta", "v1"):
+        shared = GOOGLE_KEY_HEADER if ver == "v1" else None
+        path = resource.replace("{ver}", ver)
+        routes.append(RouteSpec(f"/{ver}/models", ("GET",), list_models, "models.list", shared))
+        if shared:
+            routes.append(RouteSpec(path, ("GET",), models_resource, "models.get", shared))
+            routes.append(RouteSpec(path, ("POST",), models_resource, "models.action"))
+        else:
+            routes.append(RouteSpec(path, ("GET", "POST"), models_resource, "models"))
+    return Provider(
+        name="gemini",
+        routes=tuple(routes),
+        render_error=render_error,
+        stream_error=stream_error,
+        models=MODELS,
+        capabilities=frozenset({"streaming", "tools", "vision", "json_schema", "reasoning"}),
+        prefixes=("/v1beta/", "/v1/"),
+        claim_header=GOOGLE_KEY_HEADER,
+        response_headers=response_headers,
+        traits=Traits(tool_call_id_prefix=ID_PREFIX),
+    )
