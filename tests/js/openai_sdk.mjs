@@ -63,7 +63,14 @@ await attempt("responses", async () => {
   const rstream = client.responses.stream({ model: "gpt-4o", input: "what colour is the sky?" });
   for await (const event of rstream) events.push(event.type);
   const done = await rstream.finalResponse();
-  return { text: response.output_text, stream_text: done.output_text, events };
+  // output_text is a convenience of the SDK, not a wire field: join the output_text parts.
+  const streamText = done.output
+    .filter((item) => item.type === "message")
+    .flatMap((item) => item.content)
+    .filter((part) => part.type === "output_text")
+    .map((part) => part.text)
+    .join("");
+  return { text: response.output_text, stream_text: streamText, events };
 });
 
 await attempt("embedding", async () => {

@@ -1,0 +1,246 @@
+"""The ``Response`` object (wire-formats.md section 3.2): the completion laid out as output
+items (a reasoning item, the message, then one ``function_call`` item per tool call), and
+the request settings a response repeats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ....core.types import Choice, Completion
+from . import protocol as p
+from .items import Item, item_id
+
+
+def _format_echo(text: p.TextConfig | None) -> dict[str, Any]:
+    fmt = text.format if text is not None else None
+    if fmt is None:
+        return {"type": "text"}
+    if isinstance(fmt, p.TextFormatJsonSchema):
+        out: dict[str, Any] = {"type": "json_schema"}
+        if fmt.description is not None:
+            out["description"] = fmt.description
+        out.update(name=fmt.name, schema=fmt.schema_, strict=bool(fmt.strict))
+        return out
+    return {"type": fmt.type}
+
+
+def _tool_echo(tool: Any) -> dict[str, Any]:
+    if isinstance(tool, p.FunctionTool):
+        return {
+            "type": "function",
+            "description": tool.description,
+            "name": tool.name,
+            "parameters": tool.parameters,
+            "strict": True if tool.strict is None else tool.strict,
+        }
+    dumped: dict[str, Any] = tool.model_dump(by_alias=True, exclude_none=True)
+    return dumped
+
+
+def echo(body: p.CreateResponse) -> dict[str, Any]:
+    """The request settings a ``Response`` object repeats, in the live API's key order."""
+    reasoning = body.reasoning
+    choice = body.tool_choice
+    return {
+        "background": bool(body.background),
+        "instructions": body.instructions,
+        "max_output_tokens": body.max_output_tokens,
+        "max_tool_calls": body.max_tool_calls,
+        "parallel_tool_calls": True
+        if body.parallel_tool_calls is None
+        else body.parallel_tool_calls,
+        "previous_response_id": body.previous_response_id,
+        "prompt_cache_key": body.prompt_cache_key,
+        "prompt_cache_retention": body.prompt_cache_retention,
+        "reasoning": {
+            "effort": reasoning.effort if reasoning else None,
+            "summary": (reasoning.summary or reasoning.generate_summary) if reasoning else None,
+        },
+        "safety_identifier": body.safety_identifier,
+        "service_tier": body.service_tier or "auto",
+        "store": True if body.store is None else body.store,
+        "temperature": 1.0 if body.temperature is None else body.temperature,
+        "text": {
+            "format": _format_echo(body.text),
+            "verbosity": (body.text.verbosity if body.text else None) or "medium",
+        },
+        "tool_choice": (
+            "auto"
+            if choice is None
+            else choice
+            if isinstance(choice, str)
+            else choice.model_dump(by_alias=True, exclude_none=True)
+        ),
+        "tools": [_tool_echo(t) for t in body.tools or ()],
+        "top_logprobs": body.top_logprobs or 0,
+        "top_p": 1.0 if body.top_p is None else body.top_p,
+        "truncation": body.truncation or "disabled",
+        "user": body.user,
+        "metadata": body.metadata or {},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSlot:
+    """One output item of the completion: its kind, id, and tool call (``call`` index)."""
+
+    kind: str  # "reasoning" | "message" | "function_call"
+    id: str
+    call: int = -1
+
+
+def layout(choice: Choice) -> tuple[OutputSlot, ...]:
+    """The output items of ``choice`` in stream order, with fresh ids."""
+    slots: list[OutputSlot] = []
+    if choice.reasoning:
+        slots.append(OutputSlot("reasoning", item_id("rs_")))
+    truncated_in_reasoning = choice.finish_reason == "length" and bool(choice.reasoning)
+    if (
+        choice.refusal is not None
+        or choice.text
+        or not (choice.tool_calls or truncated_in_reasoning)
+    ):
+        slots.append(OutputSlot("message", item_id("msg_")))
+    for index in range(len(choice.tool_calls)):
+        slots.append(OutputSlot("function_call", item_id("fc_"), index))
+    return tuple(slots)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """Everything that encodes one response, as JSON or as its stream.
+
+    ``settings`` is :func:`echo` of the request; ``show_summary`` says the request asked for
+    a reasoning summary (the reasoning text is shown as one), ``encrypted`` that it asked
+    for ``reasoning.encrypted_content``.
+    """
+
+    id: str
+    created_at: int
+    completed_at: int
+    completion: Completion
+    settings: Mapping[str, Any]
+    slots: tuple[OutputSlot, ...]
+    show_summary: bool = False
+    encrypted: bool = False
+
+    @classmethod
+    def create(cls, body: p.CreateResponse, completion: Completion, now: float) -> Rendering:
+        reasoning = body.reasoning
+        created = int(now)
+        return cls(
+            id=item_id("resp_"),
+            created_at=created,
+            completed_at=int(math.ceil(now + completion.delay_total)),
+            completion=completion,
+            settings=echo(body),
+            slots=layout(completion.choices[0]),
+            show_summary=bool(reasoning and (reasoning.summary or reasoning.generate_summary)),
+            encrypted="reasoning.encrypted_content" in (body.include or ()),
+        )
+
+    @property
+    def choice(self) -> Choice:
+        return self.completion.choices[0]
+
+    @property
+    def incomplete_reason(self) -> str | None:
+        finish = self.choice.finish_reason
+        if finish == "length":
+            return "max_output_tokens"
+        return "content_filter" if finish == "content_filter" else None
+
+    def item(self, slot: OutputSlot, done: bool = True) -> Item:
+        """The output item in ``slot``: complete, or as first announced in a stream."""
+        choice = self.choice
+        if slot.kind == "reasoning":
+            item: Item = {"id": slot.id, "type": "reasoning"}
+            if self.encrypted:
+                item["encrypted_content"] = choice.signature
+            shown = done and self.show_summary and choice.reasoning
+            item["summary"] = [{"type": "summary_text", "text": choice.reasoning}] if shown else []
+            return item
+        if slot.kind == "message":
+            status = "incomplete" if self.incomplete_reason else "completed"
+            return {
+                "id": slot.id,
+                "type": "message",
+                "status": status if done else "in_progress",
+                "content": [self.part(done)] if done else [],
+                "role": "assistant",
+            }
+        call = choice.tool_calls[slot.call]
+        return {
+            "id": slot.id,
+            "type": "function_call",
+            "status": "completed" if done else "in_progress",
+            "arguments": call.arguments if done else "",
+            "call_id": call.id,
+            "name": call.name,
+        }
+
+    def part(self, done: bool = True) -> Item:
+        """The message's content part: refusal or output text, full or empty."""
+        choice = self.choice
+        if choice.refusal is not None:
+            return {"type": "refusal", "refusal": choice.refusal if done else ""}
+        text = choice.text if done else ""
+        return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+
+    def usage(self) -> dict[str, Any]:
+        u = self.completion.usage
+        return {
+            "input_tokens": u.prompt_tokens,
+            "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": u.cached_tokens},
+            "output_tokens": u.completion_tokens,
+            "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
+            "total_tokens": u.total_tokens,
+        }
+
+    def response(self, final: bool = True) -> dict[str, Any]:
+        """The ``Response`` object: finished, or the ``in_progress`` snapshot a stream
+        starts with."""
+        s = self.settings
+        reason = self.incomplete_reason if final else None
+        status = ("incomplete" if reason else "completed") if final else "in_progress"
+        tier = s["service_tier"]
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "background": s["background"],
+            "completed_at": self.completed_at if status == "completed" else None,
+            "error": None,
+            "frequency_penalty": 0.0,
+            "incomplete_details": {"reason": reason} if reason else None,
+            "instructions": s["instructions"],
+            "max_output_tokens": s["max_output_tokens"],
+            "max_tool_calls": s["max_tool_calls"],
+            "model": self.completion.model,
+            "moderation": None,
+            "output": [self.item(slot) for slot in self.slots] if final else [],
+            "parallel_tool_calls": s["parallel_tool_calls"],
+            "presence_penalty": 0.0,
+            "previous_response_id": s["previous_response_id"],
+            "prompt_cache_key": s["prompt_cache_key"],
+            "prompt_cache_retention": s["prompt_cache_retention"],
+            "reasoning": s["reasoning"],
+            "safety_identifier": s["safety_identifier"],
+            "service_tier": ("default" if tier == "auto" else tier) if final else tier,
+            "store": s["store"],
+            "temperature": s["temperature"],
+            "text": s["text"],
+            "tool_choice": s["tool_choice"],
+            "tools": s["tools"],
+            "top_logprobs": s["top_logprobs"],
+            "top_p": s["top_p"],
+            "truncation": s["truncation"],
+            "usage": self.usage() if final else None,
+            "user": s["user"],
+            "metadata": s["metadata"],
+        }
