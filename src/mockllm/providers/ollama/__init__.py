@@ -1,11 +1,45 @@
-"""The ollama dialect (under construction: no routes yet)."""
+"""The Ollama dialect: the native ``/api/*`` API (wire-formats.md section 7).
+
+Chat and generate stream NDJSON by default, embeddings come from the neutral embedding
+function, and the model-management endpoints (``/api/tags``, ``/api/show``, ``/api/ps``,
+``/api/pull``, ``/api/version``) describe a catalogue of typical local models. ``GET /``
+answers "Ollama is running", the probe clients send before anything else.
+"""
 
 from __future__ import annotations
 
-from ..base import Provider
-from ..openai.errors import render_error, stream_error
+from ...engine import Traits
+from ..base import Provider, RouteSpec
+from .errors import render_error, stream_error
+from .management import ps_handler, pull, root, show, tags, version
+from .models import MODELS
+from .routes import Inference
+from .runtime import LoadedModels
 
 
 def provider() -> Provider:
-    """Entry point ``mockllm.providers: ollama``."""
-    return Provider(name="ollama", routes=(), render_error=render_error, stream_error=stream_error)
+    """Entry point ``mockllm.providers: ollama``. Each call has its own set of loaded
+    models (``/api/ps``), so every app built gets a fresh one."""
+    loaded = LoadedModels()
+    inference = Inference(loaded)
+    return Provider(
+        name="ollama",
+        routes=(
+            RouteSpec("/", ("GET", "HEAD"), root, "ollama.root"),
+            RouteSpec("/api/version", ("GET", "HEAD"), version, "ollama.version"),
+            RouteSpec("/api/chat", ("POST",), inference.chat, "ollama.chat"),
+            RouteSpec("/api/generate", ("POST",), inference.generate, "ollama.generate"),
+            RouteSpec("/api/embed", ("POST",), inference.embed, "ollama.embed"),
+            RouteSpec("/api/embeddings", ("POST",), inference.embeddings, "ollama.embeddings"),
+            RouteSpec("/api/tags", ("GET", "HEAD"), tags, "ollama.tags"),
+            RouteSpec("/api/show", ("POST",), show, "ollama.show"),
+            RouteSpec("/api/ps", ("GET",), ps_handler(loaded), "ollama.ps"),
+            RouteSpec("/api/pull", ("POST",), pull, "ollama.pull"),
+        ),
+        render_error=render_error,
+        stream_error=stream_error,
+        models=MODELS,
+        capabilities=frozenset({"streaming", "tools", "vision", "reasoning", "embeddings"}),
+        prefixes=("/api/",),
+        traits=Traits(tool_call_id_prefix="call_"),
+    )

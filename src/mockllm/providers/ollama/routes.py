@@ -1,0 +1,247 @@
+"""Ollama inference handlers: ``/api/chat``, ``/api/generate``, ``/api/embed`` and the
+legacy ``/api/embeddings``. Thin glue between the wire and the engine, with the checks
+Ollama's server makes before it generates (capabilities, ``think``, raw mode...)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ...core.embeddings import embed as embed_text
+from ...core.errors import MockError
+from ...core.events import Frame, paced
+from ...core.types import ChatRequest, Completion
+from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
+from . import protocol as p
+from . import translate
+from .context import ContextCodec
+from .errors import bad_request, invalid_body, model_not_found, model_not_pulled
+from .models import DEFAULT_NUM_CTX, full_name
+from .params import parse_format, parse_keep_alive, parse_options, parse_think
+from .runtime import LoadedModels, Resolved, resolve
+
+NDJSON = "application/x-ndjson"
+CONTEXT_EXCEEDED = "the input length exceeds the context length"
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse(call: HttpCall, schema: type[Body], struct: str) -> Body:
+    """The request body as ``schema``; Ollama's 400 when it is not."""
+    try:
+        return schema.model_validate_json(call.body)
+    except ValidationError as exc:
+        raise invalid_body(exc, call.body, struct) from None
+
+
+def _check_think(model: Resolved, think: bool | str | None) -> None:
+    if think and "thinking" not in model.local.capabilities:
+        raise bad_request(f'"{model.name}" does not support thinking')
+    if isinstance(think, str) and model.local.family != "gptoss":
+        raise bad_request(f'think value "{think}" is not supported for this model')
+
+
+def _check_images(images: list[str]) -> None:
+    for data in images:
+        offset = translate.image_is_base64(data)
+        if offset is not None:
+            raise bad_request(f"illegal base64 data at input byte {offset}")
+
+
+def _fit(
+    call: HttpCall, request: ChatRequest, model: Resolved, window: int, truncate: bool
+) -> ChatRequest:
+    """``request`` within ``window`` tokens: as Ollama does, the oldest messages after the
+    system prompt are dropped until the prompt fits; with ``truncate: false`` a prompt that
+    does not fit is a 400."""
+    engine = call.services.engine
+    messages = list(request.messages)
+    while engine.prompt_tokens(request, model.info) > window:
+        droppable = [i for i, m in enumerate(messages) if m.role not in ("system", "developer")]
+        if not truncate or len(droppable) <= 1:
+            raise bad_request(CONTEXT_EXCEEDED)
+        del messages[droppable[0]]
+        request = replace(request, messages=tuple(messages))
+    return request
+
+
+def _complete(
+    call: HttpCall, request: ChatRequest, model: Resolved, num_ctx: int | None, truncate: bool
+) -> Completion:
+    """The engine's answer to ``request``, fitted into the context window first: the
+    model's, or ``options.num_ctx`` when smaller."""
+    window = model.info.context_window
+    if num_ctx and num_ctx < window:
+        request = _fit(call, request, model, num_ctx, truncate)
+    engine = call.services.engine
+    try:
+        return engine.complete(request)
+    except MockError as exc:
+        if exc.code != "context_length_exceeded":
+            raise
+    # The engine checks the window before it consults the rules: nothing was used up.
+    return engine.complete(_fit(call, request, model, window, truncate))
+
+
+async def _answer(
+    completion: Completion, stream: bool, frames: Iterable[Frame], body: dict[str, Any] | None
+) -> Result:
+    """The stream of ``frames``, or the whole ``body`` after the completion's latency."""
+    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
+    if stream:
+        chunks = paced(completion, frames)
+        return StreamResult(
+            chunks, media_type=NDJSON, headers=headers, paced=bool(completion.delay_per_char)
+        )
+    if completion.delay_total:
+        await asyncio.sleep(completion.delay_total)
+    return JsonResult(body, headers=headers)
+
+
+class Inference:
+    """The inference handlers of one app, sharing its set of loaded models."""
+
+    def __init__(self, loaded: LoadedModels) -> None:
+        self.loaded = loaded
+
+    async def chat(self, call: HttpCall) -> Result:
+        """``POST /api/chat``."""
+        body = parse(call, p.ChatRequest, "ChatRequest")
+        if not body.model:
+            raise bad_request("model is required")
+        model = resolve(call, body.model, model_not_found)
+        options = parse_options(body.options)
+        response_format = parse_format(body.format)
+        think = parse_think(body.think)
+        keep_alive = parse_keep_alive(body.keep_alive)
+        messages = body.messages or []
+        if not messages and keep_alive == 0:
+            self.loaded.unload(model.local.id)
+            return JsonResult(translate.load_answer(model.name, "unload", chat=True))
+        if "completion" not in model.local.capabilities:
+            raise bad_request(f'"{model.name}" does not support chat')
+        if body.tools and "tools" not in model.local.capabilities:
+            raise bad_request(f"{full_name(model.local.id)} does not support tools")
+        _check_think(model, think)
+        _check_images([data for m in messages for data in m.images or ()])
+        self.loaded.touch(model.local, keep_alive, options.num_ctx)
+        if not messages:
+            return JsonResult(translate.load_answer(model.name, "load", chat=True))
+        request = translate.decode_chat(body, call.headers, model.id, options, response_format)
+        truncate = body.truncate is not False
+        completion = _complete(call, request, model, options.num_ctx, truncate)
+        thinking = think is not False
+        frames = translate.stream_chat(completion, model.name, thinking)
+        whole = None if request.stream else translate.encode_chat(completion, model.name, thinking)
+        return await _answer(completion, request.stream, frames, whole)
+
+    async def generate(self, call: HttpCall) -> Result:
+        """``POST /api/generate``."""
+        body = parse(call, p.GenerateRequest, "GenerateRequest")
+        if not body.model:
+            raise model_not_found("")  # Ollama's wording for a missing name here
+        model = resolve(call, body.model, model_not_found)
+        options = parse_options(body.options)
+        response_format = parse_format(body.format)
+        think = parse_think(body.think)
+        keep_alive = parse_keep_alive(body.keep_alive)
+        if not body.prompt and keep_alive == 0:
+            self.loaded.unload(model.local.id)
+            return JsonResult(translate.load_answer(model.name, "unload", chat=False))
+        if body.raw and (body.template or body.system or body.context):
+            raise bad_request("raw mode does not support template, system, or context")
+        caps = model.local.capabilities
+        if "completion" not in caps:
+            raise bad_request(f'"{model.name}" does not support generate')
+        if body.suffix and "insert" not in caps:
+            raise bad_request(f"{full_name(model.local.id)} does not support insert")
+        _check_think(model, think)
+        _check_images(body.images or [])
+        self.loaded.touch(model.local, keep_alive, options.num_ctx)
+        if not body.prompt:
+            return JsonResult(translate.load_answer(model.name, "load", chat=False))
+        codec = ContextCodec(call.services.tokenizer, model.info.tokenizer)
+        history = codec.decode(body.context) if body.context else []
+        request = translate.decode_generate(
+            body, call.headers, model.id, options, response_format, history
+        )
+        truncate = body.truncate is not False
+        completion = _complete(call, request, model, options.num_ctx, truncate)
+        choice = completion.choices[0]
+        answer = choice.refusal if choice.refusal is not None else choice.text
+        context = None if body.raw else codec.encode(body.context or [], body.prompt, answer)
+        thinking = think is not False
+        frames = translate.stream_generate(completion, model.name, thinking, context)
+        whole = (
+            None
+            if request.stream
+            else translate.encode_generate(completion, model.name, thinking, context)
+        )
+        return await _answer(completion, request.stream, frames, whole)
+
+    async def embed(self, call: HttpCall) -> Result:
+        """``POST /api/embed``: unit vectors from :func:`mockllm.core.embeddings.embed`,
+        of the model's embedding length (``dimensions`` truncates and renormalizes)."""
+        body = parse(call, p.EmbedRequest, "EmbedRequest")
+        inputs = _inputs(body.input)
+        if not body.model:
+            raise bad_request("model is required")
+        model = resolve(call, body.model, model_not_found)
+        options = parse_options(body.options)
+        keep_alive = parse_keep_alive(body.keep_alive)
+        self.loaded.touch(model.local, keep_alive, options.num_ctx)
+        if not inputs:
+            return JsonResult({"model": model.name, "embeddings": []})
+        tokenizer = call.services.tokenizer
+        encoding = model.info.tokenizer
+        window = min(options.num_ctx or DEFAULT_NUM_CTX, model.local.context_length)
+        size = model.local.embedding_length
+        vectors = []
+        total = 0
+        for text in inputs:
+            tokens = tokenizer.encode(text, encoding)
+            if len(tokens) > window:
+                if body.truncate is False:
+                    raise bad_request(CONTEXT_EXCEEDED)
+                tokens = tokens[:window]
+                text = "".join(tokenizer.pieces(tokens, encoding, partial=False))
+            total += len(tokens)
+            vectors.append(_vector(text, size, body.dimensions))
+        answer = {"model": model.name, "embeddings": vectors, **translate.embed_metrics(total)}
+        return JsonResult(answer)
+
+    async def embeddings(self, call: HttpCall) -> Result:
+        """``POST /api/embeddings`` (legacy): ``{"embedding": [...]}``."""
+        body = parse(call, p.EmbeddingRequest, "EmbeddingRequest")
+        if not body.model:
+            raise bad_request("model is required")
+        model = resolve(call, body.model, model_not_pulled)
+        options = parse_options(body.options)
+        self.loaded.touch(model.local, parse_keep_alive(body.keep_alive), options.num_ctx)
+        if not body.prompt:
+            return JsonResult({"embedding": []})
+        return JsonResult({"embedding": embed_text(body.prompt, model.local.embedding_length)})
+
+
+def _inputs(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise bad_request("invalid input type")
+
+
+def _vector(text: str, size: int, dimensions: int | None) -> list[float]:
+    vector = embed_text(text, size)
+    if dimensions is not None and 0 < dimensions < size:
+        head = vector[:dimensions]
+        norm = math.sqrt(sum(v * v for v in head)) or 1.0
+        vector = [v / norm for v in head]
+    return vector
