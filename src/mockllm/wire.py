@@ -86,11 +86,13 @@ class HttpCall:
 
 @dataclass(slots=True)
 class JsonResult:
-    """A JSON answer. ``body`` is serialized with orjson unless it is already bytes."""
+    """A whole answer, JSON by default: ``body`` is serialized with orjson unless it is
+    already bytes (then ``media_type`` says what it is)."""
 
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = "application/json"
 
 
 @dataclass(slots=True)
@@ -165,7 +167,7 @@ async def send_result(
     headers.update(result.headers)
     if isinstance(result, JsonResult):
         body = result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
-        headers["content-type"] = "application/json"
+        headers["content-type"] = result.media_type
         headers["content-length"] = str(len(body))
         await send(
             {

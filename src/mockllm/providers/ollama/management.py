@@ -27,14 +27,9 @@ PULL_NOT_FOUND = "pull model manifest: file does not exist"
 _FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7, "Q4_K_M": 15, "MXFP4": 38}
 
 
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
 async def root(call: HttpCall) -> Result:
     """``GET /`` and ``HEAD /``: the probe clients use to see that Ollama is up."""
-    headers = {"content-length": str(len(RUNNING))}
-    return StreamResult(_once(RUNNING), media_type="text/plain; charset=utf-8", headers=headers)
+    return JsonResult(RUNNING, media_type="text/plain; charset=utf-8")
 
 
 async def version(call: HttpCall) -> Result:
