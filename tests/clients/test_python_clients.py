@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +25,23 @@ rules:
     match: {{prompt: {{icontains: weather in paris}}, tool_result: false, tools: [get_weather]}}
     reply: {{tool_calls: [{{name: get_weather, arguments: {{city: Paris}}}}]}}
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_leaked_event_loops() -> Iterator[None]:
+    """LiteLLM and LangChain leave event loops open behind them; close them here, or their
+    ResourceWarning fails whichever later test the garbage collector happens to run in."""
+    before = {id(o) for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)}
+    yield
+    for obj in gc.get_objects():
+        if (
+            isinstance(obj, asyncio.AbstractEventLoop)
+            and id(obj) not in before
+            and not obj.is_running()
+            and not obj.is_closed()
+        ):
+            obj.close()
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
