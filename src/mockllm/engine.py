@@ -46,6 +46,8 @@ class Traits:
 
     anthropic_tokens: bool = False
     tool_call_id_prefix: str = "call_"
+    openai_model_names: bool = False
+    """Unknown model names get the tiktoken encoding their OpenAI-style name implies."""
 
 
 def guess_tokenizer(model: str) -> str:
@@ -114,7 +116,8 @@ class Engine:
                 param="model",
                 code="model_not_found",
             )
-        tokenizer = "o200k_base" if provider != "openai" else guess_tokenizer(name)
+        traits = self.traits.get(provider, Traits())
+        tokenizer = guess_tokenizer(name) if traits.openai_model_names else "o200k_base"
         return ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
 
     def _split(self, text: str, encoding: str) -> tuple[list[int], list[str]]:

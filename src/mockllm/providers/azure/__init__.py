@@ -77,5 +77,6 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema", "embeddings"}),
         prefixes=("/openai/",),
         response_headers=response_headers,
-        traits=Traits(),  # OpenAI's: exact tiktoken counts, "call_" tool-call ids
+        # OpenAI's traits: exact tiktoken counts, "call_" tool-call ids.
+        traits=Traits(openai_model_names=True),
     )

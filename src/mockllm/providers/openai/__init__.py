@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...engine import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from . import completions, embeddings, moderations, responses
@@ -42,4 +43,5 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema"}),
         prefixes=("/v1/",),
         response_headers=response_headers,
+        traits=Traits(openai_model_names=True),
     )
