@@ -24,6 +24,7 @@ from ...wire import Handler, HttpCall, JsonResult, Result, StreamResult, header_
 from ..openai import completions, embeddings, translate
 from ..openai.errors import invalid_request
 from ..openai.protocol import ChatCompletionRequest
+from ..openai.routes import check_output_limit
 from . import filters
 from .errors import access_denied, deployment_not_found, resource_not_found
 
@@ -84,17 +85,7 @@ async def chat_completions(call: HttpCall) -> Result:
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     request = replace(translate.decode(body, call.headers), provider=PROVIDER)
-    known = call.services.store.current.models.get(PROVIDER, body.model)
-    if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
-        param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
-        raise MockError(
-            "invalid_request",
-            f"{param} is too large: {request.max_tokens}. This model supports at most "
-            f"{known.max_output_tokens} completion tokens, whereas you provided "
-            f"{request.max_tokens}.",
-            param=param,
-            code="invalid_value",
-        )
+    check_output_limit(call, PROVIDER, body, request)
     with _deployment_errors():
         completion = call.services.engine.complete(request)
     completion = replace(completion, model=reported_model(call, body.model))

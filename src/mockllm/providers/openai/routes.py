@@ -8,20 +8,19 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...core.events import paced
+from ...core.types import ChatRequest
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from . import translate
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
 
 
-async def chat_completions(call: HttpCall) -> Result:
-    """``POST /v1/chat/completions``."""
-    try:
-        body = ChatCompletionRequest.model_validate_json(call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
-    request = translate.decode(body, call.headers)
-    known = call.services.store.current.models.get("openai", body.model)
+def check_output_limit(
+    call: HttpCall, provider: str, body: ChatCompletionRequest, request: ChatRequest
+) -> None:
+    """The real API's 400 when ``max_tokens`` / ``max_completion_tokens`` exceeds what a
+    catalogue model can produce (unknown models are not checked)."""
+    known = call.services.store.current.models.get(provider, body.model)
     if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
         param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
         raise MockError(
@@ -32,6 +31,16 @@ async def chat_completions(call: HttpCall) -> Result:
             param=param,
             code="invalid_value",
         )
+
+
+async def chat_completions(call: HttpCall) -> Result:
+    """``POST /v1/chat/completions``."""
+    try:
+        body = ChatCompletionRequest.model_validate_json(call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    request = translate.decode(body, call.headers)
+    check_output_limit(call, "openai", body, request)
     completion = call.services.engine.complete(request)
     completion_id = new_id("chatcmpl-", 15)
     created = translate.now()
