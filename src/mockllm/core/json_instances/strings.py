@@ -1,0 +1,88 @@
+"""Generation of strings: plausible text from the property name in a few styles, within the
+length bounds, of the requested ``format`` or matching every ``pattern``."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Final
+
+from .context import UnsatisfiableSchema, _Ctx, _Part
+from .formats import _FORMAT_TESTS, FORMATS
+from .merge import _Merged
+from .regex import _length_ok, _regex, _string_from_patterns
+
+
+@functools.lru_cache(maxsize=1024)
+def _label(hint: str | None) -> str:
+    """Short lower-case words from a property name: ``firstName`` -> ``first name``."""
+    if not hint:
+        return "text"
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", hint)
+    words = re.sub(r"[\W_]+", " ", words).strip().lower()
+    return words[:32].strip() or "text"
+
+
+@functools.lru_cache(maxsize=1024)
+def _singular(hint: str | None) -> str | None:
+    """A name for one item of an array property: ``tags`` -> ``tag``, ``cities`` -> ``city``."""
+    if not hint:
+        return hint
+    if hint.endswith("ies") and len(hint) > 4:
+        return hint[:-3] + "y"
+    if hint.endswith("s") and not hint.endswith("ss") and len(hint) > 3:
+        return hint[:-1]
+    return hint
+
+
+_STYLES: Final[tuple[Callable[[str, int], str], ...]] = (
+    lambda label, n: f"{label} {n}",
+    lambda label, n: f"{label.title()} {n}",
+    lambda label, n: f"{n} {label}",
+    lambda label, n: f"{label.upper().replace(' ', '_')}_{n}",
+    lambda label, n: f"#{n}",
+    lambda label, n: f"-{label}-",
+)
+"""String styles: the first always, the others while a value must avoid a ``not``."""
+
+
+def _gen_string(
+    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+) -> str:
+    lo, hi = m.min_len, m.max_len
+    if hi is not None and lo > hi:
+        raise UnsatisfiableSchema(m.ptr, f"minLength {lo} is greater than maxLength {hi}")
+    label = _label(hint or m.title)
+    n = ctx.rng.randint(1, 99)
+    if m.formats:
+        fmt = m.formats[0]
+        for _ in range(20 if m.patterns else 1):
+            text = FORMATS[fmt](ctx.rng, label, n)
+            if _length_ok(text, lo, hi) and all(_regex(p, w).search(text) for p, w in m.patterns):
+                return text
+            n = ctx.rng.randint(1, 99)
+        if not m.patterns:
+            raise UnsatisfiableSchema(m.ptr, f"no {fmt} string has length in [{lo}, {hi}]")
+        # The pattern is narrower than the values the format makes: walk the pattern and keep
+        # a string the format accepts (only for formats checked here).
+        test = _FORMAT_TESTS.get(fmt)
+        if test is None:
+            raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
+        for _ in range(30):
+            text = _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
+            if test(text):
+                return text
+        raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
+    if m.patterns:
+        return _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
+    text = _STYLES[ctx.variant % len(_STYLES)](label, n)
+    if len(text) < lo:
+        text = (text + (" " + label) * (lo // (len(label) + 1) + 1))[:lo]
+        if text.endswith(" "):
+            text = text[:-1] + "x"
+    if hi is not None and len(text) > hi:
+        text = text[:hi]
+        if len(text.rstrip()) >= lo:
+            text = text.rstrip()
+    return text
