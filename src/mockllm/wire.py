@@ -224,29 +224,35 @@ async def send_result(
 class Endpoint:
     """The ASGI app behind one path: picks the provider route, runs it, answers.
 
-    Several providers may serve one path (``GET /v1/models``); a route with ``when_header``
-    is chosen when the request carries that header, otherwise the first plain route.
+    Several providers may serve one path (``GET /v1/models``): the routes whose conditions
+    (``when_header``, ``when``) accept the request are tried first, then the plain ones; the
+    first that answers the method wins. When none does, the first accepting route's
+    provider answers 405 with the methods the accepting routes allow.
     """
 
     def __init__(self, candidates: list[tuple[RouteSpec, Provider]], services: Services) -> None:
-        self.candidates = sorted(candidates, key=lambda c: c[0].when_header is None)
+        self.candidates = sorted(candidates, key=lambda c: not c[0].conditional)
         self.services = services
 
-    def _select(self, headers: Mapping[str, str], method: str) -> tuple[RouteSpec, Provider]:
+    def _select(
+        self, path: str, headers: Mapping[str, str], method: str
+    ) -> tuple[RouteSpec, Provider, list[str]]:
+        """The route to run, its provider, and the methods allowed when it cannot run."""
         if len(self.candidates) == 1:
-            return self.candidates[0]
-        chosen = None
-        for spec, provider in self.candidates:
-            if spec.when_header is None or spec.when_header in headers:
-                if method in spec.methods:
-                    return spec, provider
-                chosen = chosen or (spec, provider)
-        return chosen or self.candidates[-1]
+            spec, provider = self.candidates[0]
+            return spec, provider, list(spec.methods)
+        accepting = [c for c in self.candidates if c[0].accepts(path, headers)]
+        for spec, provider in accepting:
+            if method in spec.methods:
+                return spec, provider, []
+        spec, provider = (accepting or self.candidates)[0]
+        allowed = sorted({m for s, _ in accepting or self.candidates for m in s.methods})
+        return spec, provider, allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = RawHeaders(scope["headers"])
         method = scope["method"]
-        spec, provider = self._select(headers, method)
+        spec, provider, allowed = self._select(scope["path"], headers, method)
         call = HttpCall(
             method=method,
             path=scope["path"],
@@ -259,7 +265,6 @@ class Endpoint:
         )
         try:
             if method not in spec.methods:
-                allowed = sorted({m for s, _ in self.candidates for m in s.methods})
                 raise MockError(
                     "method_not_allowed",
                     f"Method {method} not allowed for {call.path}.",

@@ -7,7 +7,7 @@ which paths to route to which handler, which models to list, how errors look.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ..core.errors import MockError
@@ -19,14 +19,27 @@ from ..wire import Handler, HttpCall, JsonResult
 @dataclass(frozen=True, slots=True)
 class RouteSpec:
     """One route: a Starlette-style ``path`` (``/v1/models/{model_id:path}``), the HTTP
-    ``methods`` it answers and its ``handler``. With ``when_header`` set, the route serves
-    only requests carrying that header (so two providers can share one path)."""
+    ``methods`` it answers and its ``handler``. Two providers can share one path: with
+    ``when_header`` set, the route serves only requests carrying that header; with ``when``
+    set, only requests for which ``when(path, headers)`` is true. A route with a condition
+    is tried before the plain routes of the same path."""
 
     path: str
     methods: tuple[str, ...]
     handler: Handler
     name: str = ""
     when_header: str | None = None
+    when: Callable[[str, Mapping[str, str]], bool] | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return self.when_header is not None or self.when is not None
+
+    def accepts(self, path: str, headers: Mapping[str, str]) -> bool:
+        """Whether this route's conditions let it serve a request for ``path``."""
+        if self.when_header is not None and self.when_header not in headers:
+            return False
+        return self.when is None or self.when(path, headers)
 
 
 def _no_headers(call: HttpCall) -> dict[str, str]:

@@ -5,6 +5,7 @@ array streams), countTokens, embeddings and models, under both ``/v1beta`` and `
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from ...engine import Traits
 from ...wire import HttpCall
@@ -24,6 +25,13 @@ def response_headers(call: HttpCall) -> dict[str, str]:
     }
 
 
+def _gemini_post(path: str, headers: Mapping[str, str]) -> bool:
+    """A POST on the shared ``/v1/models/...`` path is Gemini's when it names an action
+    (``model:generateContent``) or carries the Google key; otherwise the other providers'
+    GET-only route answers it (with their 405)."""
+    return ":" in path.rsplit("/", 1)[-1] or GOOGLE_KEY_HEADER in headers
+
+
 def provider() -> Provider:
     """Entry point ``mockllm.providers: gemini``.
 
@@ -40,7 +48,9 @@ def provider() -> Provider:
         routes.append(RouteSpec(f"/{ver}/models", ("GET",), list_models, "models.list", shared))
         if shared:
             routes.append(RouteSpec(path, ("GET",), models_resource, "models.get", shared))
-            routes.append(RouteSpec(path, ("POST",), models_resource, "models.action"))
+            routes.append(
+                RouteSpec(path, ("POST",), models_resource, "models.action", when=_gemini_post)
+            )
         else:
             routes.append(RouteSpec(path, ("GET", "POST"), models_resource, "models"))
     return Provider(

@@ -327,31 +327,6 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _foreign_method_error(call: HttpCall) -> Result | None:
-    """``POST /v1/models/{id}`` with no Gemini action and no Google key is a wrong method on
-    the OpenAI/Anthropic model route this path also serves: answer as that provider would
-    (its 405), as if Gemini's POST route were not there."""
-    if _version(call) != "v1" or google_key(call) is not None:
-        return None
-    owners = [
-        provider
-        for provider in call.services.providers
-        if provider.name != "gemini" and any(call.path.startswith(x) for x in provider.prefixes)
-    ]
-    claimed = [x for x in owners if x.claim_header and x.claim_header in call.headers]
-    plain = [x for x in owners if not x.claim_header]
-    candidates = claimed or plain or owners
-    if not candidates:
-        return None
-    chosen = candidates[0]
-    error = MockError(
-        "method_not_allowed",
-        f"Method {call.method} not allowed for {call.path}.",
-        headers={"allow": "GET"},
-    )
-    return chosen.render_error(error, call)
-
-
 async def models_resource(call: HttpCall) -> Result:
     """``/{ver}/models/{model}[:{action}]``: GET is the model, POST runs the action."""
     target = str(call.path_params["model"]).removeprefix("models/")
@@ -361,10 +336,6 @@ async def models_resource(call: HttpCall) -> Result:
         if colon:
             raise MockError("method_not_allowed", f"Method GET not allowed for {call.path}.")
         return await get_model(call, name)
-    if not colon:
-        foreign = _foreign_method_error(call)
-        if foreign is not None:
-            return foreign
     _require_key(call)
     handler = ACTIONS.get(action) if colon else None
     if handler is None:
