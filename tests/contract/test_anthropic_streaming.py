@@ -13,7 +13,7 @@ Golden fixture
 test normalizes the live stream the same way and compares byte for byte. To regenerate
 the fixture after an intended change of the wire format, run::
 
-    MOCKLLM_REGENERATE_GOLDEN=1 pytest tests/contract/test_anthropic_streaming.py
+    MOCKLLM_UPDATE_GOLDEN=1 pytest tests/contract/test_anthropic_streaming.py
 
 and review the diff of the ``.sse`` file before committing it.
 """
@@ -21,7 +21,6 @@ and review the diff of the ``.sse`` file before committing it.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from anthropic.types import (
     TextDelta,
 )
 
+from golden_files import match_golden
 from mockllm.core.tokens import Tokenizer
 from mockllm.testing import MockServer
 
@@ -322,11 +322,6 @@ def normalize(body: bytes) -> bytes:
 def test_golden_stream(server: MockServer) -> None:
     _, body = raw_stream(server, GOLDEN_REQUEST)
     live = normalize(body)
-    if os.environ.get("MOCKLLM_REGENERATE_GOLDEN") == "1":
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_bytes(live)
-    assert GOLDEN.exists(), f"missing {GOLDEN}; regenerate with MOCKLLM_REGENERATE_GOLDEN=1"
-    expected = GOLDEN.read_bytes()
+    expected = match_golden(GOLDEN, live)
     # The fixture itself must be a well-formed stream.
     check_stream_shape(parse_sse(expected), SKY_ANSWER)
-    assert live == expected

@@ -8,19 +8,18 @@ Regenerate after an intended wire change with ``MOCKLLM_UPDATE_GOLDEN=1 pytest t
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from openai._models import construct_type
 from openai._streaming import SSEDecoder
 from openai.types import Completion
 
+from golden_files import match_golden
+
 GOLDEN = Path(__file__).parent.parent / "golden" / "openai-extras"
-UPDATE = os.environ.get("MOCKLLM_UPDATE_GOLDEN") == "1"
 
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 REQUEST: dict[str, Any] = {"model": "gpt-3.5-turbo-instruct", "prompt": "what colour is the sky?"}
@@ -39,13 +38,7 @@ def normalize(data: bytes) -> bytes:
 
 
 def compare(name: str, live: bytes) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_bytes(live)
-        pytest.skip(f"rewrote {path}")
-    expected = path.read_bytes()
-    assert live.decode() == expected.decode()  # readable diff on failure
-    assert live == expected
+    match_golden(GOLDEN / name, live)
 
 
 def test_stream_golden(http: httpx.Client) -> None:

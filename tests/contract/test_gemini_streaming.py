@@ -10,14 +10,13 @@ Golden fixture
 normalizes the live stream the same way and compares byte for byte. To regenerate the
 fixture after an intended change of the wire format, run::
 
-    MOCKLLM_REGENERATE_GOLDEN=1 pytest tests/contract/test_gemini_streaming.py
+    MOCKLLM_UPDATE_GOLDEN=1 pytest tests/contract/test_gemini_streaming.py
 
 and review the diff of the ``.sse`` file before committing it.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 from google import genai
 from google.genai import types
 
+from golden_files import match_golden
 from mockllm.core.errors import MockError
 from mockllm.core.tokens import Tokenizer
 from mockllm.providers.gemini.errors import stream_error
@@ -346,10 +346,5 @@ def normalize(body: bytes) -> bytes:
 def test_golden_stream(server: MockServer) -> None:
     _, body = raw_stream(server, GOLDEN_REQUEST)
     live = normalize(body)
-    if os.environ.get("MOCKLLM_REGENERATE_GOLDEN") == "1":
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_bytes(live)
-    assert GOLDEN.exists(), f"missing {GOLDEN}; regenerate with MOCKLLM_REGENERATE_GOLDEN=1"
-    expected = GOLDEN.read_bytes()
+    expected = match_golden(GOLDEN, live)
     check_text_stream(parse_sse(expected), SKY_ANSWER)
-    assert live == expected

@@ -10,14 +10,13 @@ bytes of :data:`CHAT_REQUEST` and :data:`GENERATE_REQUEST` with every ``created_
 replaced by ``2026-01-01T00:00:00Z`` (durations are derived from the token counts, so they
 are kept as they are). To regenerate them after an intended change of the wire format::
 
-    MOCKLLM_REGENERATE_GOLDEN=1 pytest tests/contract/test_ollama_stream.py
+    MOCKLLM_UPDATE_GOLDEN=1 pytest tests/contract/test_ollama_stream.py
 
 and review the diff before committing.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import orjson
 import pytest
 from ollama import ChatResponse, GenerateResponse
 
+from golden_files import match_golden
 from mockllm.testing import MockServer
 
 SKY = "what colour is the sky?"
@@ -170,11 +170,5 @@ def normalize(body: bytes) -> bytes:
 )
 def test_golden(server: MockServer, name: str, path: str, request_body: dict[str, Any]) -> None:
     live = normalize(post(server, path, request_body).content)
-    golden = GOLDEN / name
-    if os.environ.get("MOCKLLM_REGENERATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(live)
-    assert golden.exists(), f"missing {golden}; regenerate with MOCKLLM_REGENERATE_GOLDEN=1"
-    expected = golden.read_bytes()
+    expected = match_golden(GOLDEN / name, live)
     check_sequence([orjson.loads(line) for line in expected.splitlines()])
-    assert live == expected

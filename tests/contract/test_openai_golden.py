@@ -12,20 +12,19 @@ Regenerate after an intended wire change with ``MOCKLLM_UPDATE_GOLDEN=1 pytest t
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from openai._streaming import SSEDecoder
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 
+from golden_files import match_golden
+
 GOLDEN = Path(__file__).parent.parent / "golden" / "openai"
 CAPTURE = GOLDEN / "capture_openai-python-e2aad469.sse"
-UPDATE = os.environ.get("MOCKLLM_UPDATE_GOLDEN") == "1"
 
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 REQUEST: dict[str, Any] = {
@@ -50,13 +49,7 @@ def normalize(data: bytes) -> bytes:
 
 
 def compare(name: str, live: bytes) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_bytes(live)
-        pytest.skip(f"rewrote {path}")
-    expected = path.read_bytes()
-    assert live.decode() == expected.decode()  # readable diff on failure
-    assert live == expected
+    match_golden(GOLDEN / name, live)
 
 
 def test_stream_golden(http: httpx.Client) -> None:

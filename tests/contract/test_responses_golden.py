@@ -16,7 +16,6 @@ Regenerate after an intended wire change, then review the diff::
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,9 @@ from openai.lib.streaming.responses._responses import ResponseStreamState
 from openai.types.responses import ResponseCompletedEvent, ResponseStreamEvent
 from pydantic import TypeAdapter
 
+from golden_files import match_golden
+
 GOLDEN = Path(__file__).parent.parent / "golden" / "responses"
-UPDATE = os.environ.get("MOCKLLM_UPDATE_GOLDEN") == "1"
 
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 TOOL: dict[str, Any] = {
@@ -72,13 +72,7 @@ def normalize(data: bytes) -> bytes:
 
 
 def compare(name: str, live: bytes) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_bytes(live)
-        pytest.skip(f"rewrote {path}")
-    expected = path.read_bytes()
-    assert live.decode() == expected.decode()  # readable diff on failure
-    assert live == expected
+    match_golden(GOLDEN / name, live)
 
 
 @pytest.mark.parametrize("name", list(REQUESTS))
