@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockllm import __version__
 from mockllm.cli import build_parser, main
 from mockllm.settings import Settings
 from mockllm.testing import free_port
@@ -113,11 +117,12 @@ def test_validate_invalid_file_subprocess(bad: Path) -> None:
     done = run("validate", str(bad))
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        f"{bad}:3:1: rulez: unknown field",
+        f"{bad}:3:1: rulez: unknown field; did you mean 'rules'?",
         f"{bad}:5:15: settings.lag_factor: Input should be a valid number, "
         "unable to parse string as a number",
+        f"{bad}: invalid (2 problem(s))",
     ]
-    assert "invalid" in done.stderr
+    assert done.stderr == ""  # `validate f.yml > out.txt` keeps everything, in order
 
 
 def test_validate_valid_file_subprocess(good: Path) -> None:
@@ -131,10 +136,11 @@ def test_validate_in_process(bad: Path, good: Path, capsys: pytest.CaptureFixtur
     assert main(["validate", str(bad)]) == 1
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert len(lines) == 2
-    assert lines[0] == f"{bad}:3:1: rulez: unknown field"
+    assert len(lines) == 3
+    assert lines[0] == f"{bad}:3:1: rulez: unknown field; did you mean 'rules'?"
     assert lines[1].startswith(f"{bad}:5:15: settings.lag_factor: ")
-    assert "2 problem" in err
+    assert lines[2] == f"{bad}: invalid (2 problem(s))"
+    assert err == ""
 
     assert main(["validate", str(good)]) == 0
     out, err = capsys.readouterr()
@@ -215,6 +221,7 @@ def test_serve_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
         "--no-watch",
         "--log-level",
         "--strict-models",
+        "--no-request-log",
         "-h, --help",
     ):
         assert flag in out
@@ -230,7 +237,119 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.startswith("mockllm ")
+    assert capsys.readouterr().out == f"mockllm {__version__}\n"
+
+
+def help_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_says_what_mockllm_is(capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_of(["--help"], capsys)
+    text = " ".join(out.split())
+    assert "mock LLM server" in text
+    for api in ("OpenAI", "Anthropic", "Gemini", "Ollama", "Azure OpenAI", "YAML"):
+        assert api in text
+    for command in ("serve", "start", "validate", "schema"):
+        assert re.search(rf"^\s+{command}\s+\S", out, flags=re.M), command  # with its help
+
+
+def test_serve_help_lists_every_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_of(["serve", "--help"], capsys)
+    text = " ".join(out.split())
+    for name, field in Settings.model_fields.items():
+        assert f"MOCKLLM_{name.upper()}" in out, name
+        assert field.description is not None
+        assert " ".join(field.description.split()) in text, name
+    assert "MOCKLLM_RESPONSES_FILE" in out  # what the original MockLLM read
+    assert "MOCKLLM_PORT Port to bind. Default: 8000." in text
+    assert "MOCKLLM_WATCH Reload the config file when it changes. Default: true." in text
+    assert "One of: critical, error, warning, info, debug, trace. Default: info." in text
+
+
+def test_every_option_of_every_command_has_a_help_text() -> None:
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"serve", "start", "validate", "schema"}
+    for name, command in [("mockllm", parser), *commands.choices.items()]:
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
+        assert command.description, name
+
+
+def test_validate_help_says_where_the_output_goes(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(help_of(["validate", "--help"], capsys).split())
+    assert "file:line:column: message" in text and "stdout" in text
+    assert "--strict" in text
+
+
+@pytest.fixture
+def captured_run(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """``uvicorn.run`` replaced by a recorder; every MOCKLLM_* variable unset, and put back
+    as it was after the test (``_run`` exports the flags as MOCKLLM_* variables)."""
+    import uvicorn
+
+    for field in Settings.model_fields:
+        for name in (f"MOCKLLM_{field.upper()}", "MOCKLLM_RESPONSES_FILE", "CONFIG"):
+            monkeypatch.setenv(name, "")  # remembered, so the test's value is undone too
+            monkeypatch.delenv(name)
+    calls: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.update(kwargs))
+    return calls
+
+
+def test_serve_flags_become_settings(captured_run: dict[str, object], good: Path) -> None:
+    argv = ["serve", "--config", str(good), "--host", "0.0.0.0", "--port", "9123"]
+    argv += ["--workers", "2", "--no-watch", "--no-request-log", "--log-level", "debug"]
+    assert main([*argv, "--strict-models"]) == 0
+    settings = Settings()
+    assert (settings.config, settings.host, settings.port) == (good, "0.0.0.0", 9123)
+    assert (settings.workers, settings.watch, settings.request_log) == (2, False, False)
+    assert (settings.log_level, settings.strict_models) == ("debug", True)
+    assert (captured_run["host"], captured_run["port"], captured_run["workers"]) == (
+        "0.0.0.0",
+        9123,
+        2,
+    )
+
+
+def test_serve_without_flags_keeps_the_defaults(captured_run: dict[str, object]) -> None:
+    assert main(["serve"]) == 0
+    settings = Settings()
+    assert settings.request_log is True and settings.watch is True
+    assert "MOCKLLM_REQUEST_LOG" not in os.environ
+    assert (captured_run["host"], captured_run["port"]) == ("127.0.0.1", 8000)
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+def test_schema_prints_the_config_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockllm.rules.jsonschema import config_json_schema
+
+    assert main(["schema"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == config_json_schema()
+    assert err == ""
+
+
+def test_schema_subprocess_checks_a_config(tmp_path: Path) -> None:
+    """What docs/editors.md tells users to do: save the schema, check a config with it."""
+    import jsonschema
+    import yaml
+
+    done = run("schema")
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid(yaml.safe_load(GOOD))
+    assert not validator.is_valid(yaml.safe_load(BAD))
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,7 +389,7 @@ def test_serve_invalid_config_exits_quickly_with_file_line(bad: Path) -> None:
     done = run("serve", "--config", str(bad), "--port", str(free_port()))
     assert time.monotonic() - started < 10
     assert done.returncode != 0
-    assert f"{bad}:3:1: rulez: unknown field" in done.stderr
+    assert f"{bad}:3:1: rulez: unknown field; did you mean 'rules'?" in done.stderr
     assert f"{bad}:5:15:" in done.stderr
 
 

@@ -1,7 +1,13 @@
-"""Hot reload through a real server: edits are served within a second, broken edits are not."""
+"""Hot reload through a real server: edits are served within a second, broken edits are not.
+
+The watcher is tested with edits made as an editor makes them (:func:`edit`, which leaves the
+reload to the watcher); ``MockServer.write_config`` (which loads synchronously) is tested at
+the end.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -9,6 +15,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from mockllm.rules.loader import ConfigError
 from mockllm.testing import MockServer
 
 POLL = 0.05
@@ -16,6 +23,16 @@ POLL = 0.05
 
 def config(answer: str) -> str:
     return f'responses:\n  "hello": "{answer}"\n'
+
+
+def edit(server: MockServer, text: str) -> None:
+    """Replace the config file as editors do (a new file renamed over the old one) and
+    leave the rest to the file watcher."""
+    path = server.config_path
+    assert path is not None
+    tmp = path.with_suffix(".edit")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 class Client:
@@ -68,9 +85,9 @@ def last_error(client: Client) -> str:
 
 
 def test_new_answer_is_served_within_one_second(watched: Client) -> None:
-    watched.server.write_config(config("second"))
+    edit(watched.server, config("second"))
     assert watched.seconds_until("second") < 1.0
-    watched.server.write_config(config("third"))
+    edit(watched.server, config("third"))
     assert watched.seconds_until("third") < 1.0
     store = watched.server.app.services.store
     assert store.reloads >= 2
@@ -85,37 +102,36 @@ def test_in_place_write_is_picked_up(watched: Client) -> None:
 
 
 def test_rules_and_settings_reload_too(watched: Client) -> None:
-    watched.server.write_config(
-        "rules:\n  - match: {prompt: {icontains: HELLO}}\n    reply: ruled\n"
-    )
+    edit(watched.server, "rules:\n  - match: {prompt: {icontains: HELLO}}\n    reply: ruled\n")
     assert watched.seconds_until("ruled") < 1.0
 
 
 def test_invalid_yaml_keeps_previous_rules_then_fix_is_picked_up(watched: Client) -> None:
     path = watched.server.config_path
-    watched.server.write_config('responses:\n  "hello": [unclosed\n  "x": "y"\n')
+    edit(watched.server, 'responses:\n  "hello": [unclosed\n  "x": "y"\n')
     watched.keeps_answering("first", 0.5)
     assert last_error(watched).startswith(f"{path}:3:")
     assert "invalid YAML" in last_error(watched)
-    watched.server.write_config(config("fixed"))
+    edit(watched.server, config("fixed"))
     assert watched.seconds_until("fixed") < 1.0
     assert watched.server.app.services.store.last_error is None
 
 
 def test_schema_error_keeps_previous_rules_then_fix_is_picked_up(watched: Client) -> None:
     path = watched.server.config_path
-    watched.server.write_config(config("broken") + "rules:\n  - match: {promt: x}\n    reply: y\n")
+    edit(watched.server, config("broken") + "rules:\n  - match: {promt: x}\n    reply: y\n")
     watched.keeps_answering("first", 0.5)
-    assert last_error(watched).startswith(f"{path}:4:13: rules.0.match.promt: unknown field")
-    watched.server.write_config(config("fixed"))
+    assert last_error(watched).startswith(f"{path}:4:13: ")
+    assert "match.promt: unknown field" in last_error(watched)
+    edit(watched.server, config("fixed"))
     assert watched.seconds_until("fixed") < 1.0
     assert watched.server.app.services.store.last_error is None
 
 
 def test_broken_edit_after_a_good_one_keeps_the_latest_good_one(watched: Client) -> None:
-    watched.server.write_config(config("second"))
+    edit(watched.server, config("second"))
     assert watched.seconds_until("second") < 1.0
-    watched.server.write_config("settings:\n  lag_factor: -1\n")
+    edit(watched.server, "settings:\n  lag_factor: -1\n")
     watched.keeps_answering("second", 0.5)
     assert ":2:15: settings.lag_factor" in last_error(watched)
 
@@ -132,7 +148,7 @@ def test_deleted_file_keeps_rules_and_recreation_is_picked_up(watched: Client) -
 def test_models_section_reloads() -> None:
     with MockServer(config_text=config("x")) as server, httpx.Client(base_url=server.url) as http:
         assert http.get("/v1/models/my-new-model").status_code == 404
-        server.write_config(config("x") + "models:\n  - id: my-new-model\n")
+        edit(server, config("x") + "models:\n  - id: my-new-model\n")
         started = time.monotonic()
         while http.get("/v1/models/my-new-model").status_code != 200:
             assert time.monotonic() - started < 2
@@ -145,8 +161,40 @@ def test_no_reload_when_watch_is_off() -> None:
         client = Client(server)
         try:
             assert client.ask() == "first"
-            server.write_config(config("second"))
+            edit(server, config("second"))
             client.keeps_answering("first", 0.6)
             assert server.app.services.store.reloads == 0
+        finally:
+            client.close()
+
+
+def test_write_config_returns_once_the_new_rules_are_in_force() -> None:
+    with MockServer(config_text=config("first"), watch=False) as server:
+        client = Client(server)
+        try:
+            for answer in ("second", "third", "fourth"):
+                server.write_config(config(answer))
+                assert client.ask() == answer  # no waiting, no watcher
+        finally:
+            client.close()
+
+
+def test_write_config_raises_on_an_invalid_config_and_keeps_the_rules(watched: Client) -> None:
+    with pytest.raises(ConfigError) as caught:
+        watched.server.write_config(config("broken") + "rules:\n  - match: {promt: x}\n")
+    assert "promt" in str(caught.value)
+    assert watched.ask() == "first"
+    watched.keeps_answering("first", 0.3)  # the watcher's later look changes nothing
+
+
+def test_a_reload_of_the_same_content_keeps_sequence_counters() -> None:
+    text = "rules:\n  - {name: count, match: {prompt: hello}, sequence: [one, two, three]}\n"
+    with MockServer(config_text=text) as server:
+        client = Client(server)
+        try:
+            assert client.ask() == "one"
+            edit(server, text)  # a save without a change (or a touch)
+            assert server.app.services.store.reload()
+            assert client.ask() == "two"
         finally:
             client.close()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -57,12 +58,46 @@ async def _health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def _admin_error(status: int, message: str, kind: str) -> Response:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+def _admin(
+    services: Services, handler: Callable[[Request], Response]
+) -> Callable[[Request], Awaitable[Response]]:
+    """An admin endpoint under ``/-/``: when ``admin_token`` is set, a request without
+    ``Authorization: Bearer <token>`` gets a 401 and changes nothing."""
+    token = services.settings.admin_token
+
+    async def endpoint(request: Request) -> Response:
+        if token:
+            sent = request.headers.get("authorization", "")
+            scheme, _, value = sent.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
+                return _admin_error(
+                    401,
+                    "mockllm admin API: send 'Authorization: Bearer <MOCKLLM_ADMIN_TOKEN>'.",
+                    "authentication_error",
+                )
+        return handler(request)
+
+    return endpoint
+
+
+def _admin_routes(services: Services) -> list[BaseRoute]:
+    def reset(_request: Request) -> Response:
+        return JSONResponse({"reset": services.reset()})
+
+    return [Route("/-/reset", _admin(services, reset), methods=["POST"])]
+
+
 def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute]:
     by_path: dict[str, list[tuple[RouteSpec, Provider]]] = {}
     for provider in providers:
         for spec in provider.routes:
             by_path.setdefault(spec.path, []).append((spec, provider))
     routes: list[BaseRoute] = [Route("/-/health", _health, methods=["GET"])]
+    routes += _admin_routes(services)
     for path, candidates in by_path.items():
         routes.append(Route(path, Endpoint(candidates, services)))
     return routes
@@ -114,9 +149,35 @@ def create_app(
     return MockLLMApp(services, router)
 
 
+def startup_summary(app: MockLLMApp, url: str | None = None) -> list[str]:
+    """What a user needs to know when the server starts, one line each: the config and
+    its rules, the dialects with their URL prefixes, the address (when ``url`` is given)
+    and mockllm's own URLs."""
+    services = app.services
+    config = services.store.current.config
+    rules = config.rules
+    where = str(services.store.path) if services.store.path else "embedded default config"
+    watched = ", watched for changes" if services.settings.watch and services.store.path else ""
+    dialects = []
+    for provider in services.providers:
+        paths = provider.prefixes or tuple(sorted({r.path for r in provider.routes}))
+        dialects.append(f"{provider.name} ({', '.join(paths)})")
+    lines = [
+        f"config: {where} ({len(rules.responses)} responses, {len(rules.rules)} rules{watched})",
+        f"dialects: {', '.join(dialects) or 'none'}",
+    ]
+    if url is not None:
+        lines.append(f"serving on {url} (OpenAI-style SDKs: base_url {url}/v1)")
+    lines.append(
+        "own URLs: /-/health, /-/reset"
+        + (" (admin token required)" if services.settings.admin_token else "")
+    )
+    return lines
+
+
 def app_from_environment() -> MockLLMApp:
     """Factory for ``uvicorn --factory`` and worker processes: settings from ``MOCKLLM_*``."""
     return create_app(Settings())
 
 
-__all__ = ["MockLLMApp", "create_app", "app_from_environment", "JsonResult"]
+__all__ = ["MockLLMApp", "create_app", "app_from_environment", "startup_summary", "JsonResult"]

@@ -1,44 +1,169 @@
 """The ``mockllm`` command line.
 
 * ``mockllm serve [--config FILE] [--host H] [--port P] [--workers N] [--no-watch]
-  [--log-level L] [--strict-models]``
+  [--no-request-log] [--log-level L] [--strict-models]``
 * ``mockllm start -r FILE -h HOST -p PORT``: the original MockLLM command, kept working.
-* ``mockllm validate FILE``: prints each problem as ``file:line:column: message`` and exits 1
-  when the file is invalid.
+* ``mockllm validate FILE [--strict]``: prints each problem as ``file:line:column: message``
+  (warnings as ``file:line:column: warning: message``), then a summary line, all on stdout;
+  exits 1 when the file is invalid, or with ``--strict`` when there are warnings.
+* ``mockllm schema``: prints the JSON Schema of the config file (for editors).
 
-Flags override ``MOCKLLM_*`` environment variables, which override defaults.
+Flags override ``MOCKLLM_*`` environment variables, which override defaults; ``serve --help``
+lists the variables, generated from :class:`mockllm.settings.Settings`.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from typing import Literal, get_args, get_origin
+
+from pydantic import AliasChoices
+from pydantic_core import PydanticUndefined
 
 from . import __version__
 
+DESCRIPTION = """\
+mockllm is a mock LLM server: it impersonates the OpenAI, Anthropic, Gemini, Ollama and
+Azure OpenAI APIs well enough that their unmodified SDKs cannot tell it from the real
+service, and answers as a YAML config file scripts it (no model, no key, no randomness).
+
+Run `mockllm COMMAND --help` for the options of a command."""
+
+SERVE_DESCRIPTION = """\
+Run the mock server. Every option can also be set by a MOCKLLM_* environment variable
+(listed below); an option given on the command line wins over the variable, which wins
+over the default. The config file is reloaded when it changes (unless --no-watch)."""
+
+VALIDATE_DESCRIPTION = """\
+Check a config file without serving it. Prints each problem as
+`file:line:column: message`, each warning (a rule that can never answer) as
+`file:line:column: warning: message`, then a summary line, all on stdout.
+Exit status: 0 valid, 1 invalid (or, with --strict, valid with warnings)."""
+
+SCHEMA_DESCRIPTION = """\
+Print the JSON Schema (draft 2020-12) of the config file on stdout, for editors:
+`mockllm schema > mockllm.schema.json`, then put
+`# yaml-language-server: $schema=./mockllm.schema.json` at the top of the config
+(docs/editors.md)."""
+
+
+def _env_names(name: str) -> list[str]:
+    """The environment variables that set :class:`Settings` field ``name``: its validation
+    aliases when it has any (``MOCKLLM_CONFIG``, ``MOCKLLM_RESPONSES_FILE``), else
+    ``MOCKLLM_<NAME>``."""
+    from .settings import Settings
+
+    field = Settings.model_fields[name]
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        choices = [c.upper() for c in alias.choices if isinstance(c, str)]
+        if choices:
+            return choices
+    if isinstance(alias, str):
+        return [alias.upper()]
+    return [f"{Settings.model_config.get('env_prefix', '')}{name}".upper()]
+
+
+def _default_text(value: object) -> str:
+    if value is None or value is PydanticUndefined:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def environment_help(width: int = 88) -> str:
+    """The ``MOCKLLM_*`` environment variables, one entry per :class:`Settings` field: its
+    variable name(s), description, allowed values (for a Literal) and default. Generated
+    from ``Settings.model_fields``, so it cannot drift from what the server reads."""
+    from .settings import Settings
+
+    lines = ["environment variables:"]
+    for name, field in Settings.model_fields.items():
+        env = _env_names(name)
+        text = (field.description or "").strip()
+        arms = [a for a in get_args(field.annotation) if get_origin(a) is Literal] or (
+            [field.annotation] if get_origin(field.annotation) is Literal else []
+        )
+        if arms:
+            text += f" One of: {', '.join(str(v) for arm in arms for v in get_args(arm))}."
+        if len(env) > 1:
+            text += f" Also read as {', '.join(env[1:])}."
+        text += f" Default: {_default_text(field.get_default(call_default_factory=True))}."
+        lines.append(f"  {env[0]}")
+        lines.extend(textwrap.wrap(text, width, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    return "\n".join(lines)
+
+
+def _setting(name: str, what: str, flag: str = "") -> str:
+    """Help text of the serve option for :class:`Settings` field ``name``: ``what``, the
+    default (unless ``flag``, the fixed value a switch sets) and the variable it overrides."""
+    from .settings import Settings
+
+    if flag:
+        return f"{what} [{_env_names(name)[0]}={flag}]"
+    default = _default_text(Settings.model_fields[name].get_default(call_default_factory=True))
+    return f"{what} (default: {default}) [{_env_names(name)[0]}]"
+
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="run the mock server")
-    serve.add_argument("--config", "-c", help="YAML config file (default: embedded demo config)")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
-    serve.add_argument("--no-watch", action="store_true", help="do not reload the config on change")
-    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    serve = sub.add_parser(
+        "serve",
+        help="run the mock server",
+        description=SERVE_DESCRIPTION,
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help=f"YAML config file (default: the embedded demo config) [{_env_names('config')[0]}]",
+    )
+    serve.add_argument("--host", help=_setting("host", "address to bind"))
+    serve.add_argument("--port", type=int, help=_setting("port", "port to bind"))
+    serve.add_argument("--workers", type=int, help=_setting("workers", "worker processes"))
+    serve.add_argument(
+        "--no-watch",
+        action="store_true",
+        help=_setting("watch", "do not reload the config file when it changes", "false"),
+    )
+    serve.add_argument(
+        "--no-request-log",
+        action="store_true",
+        help=_setting("request_log", "do not log one line per request", "false"),
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help=_setting("log_level", "log level"),
+    )
     serve.add_argument(
         "--strict-models",
         action="store_true",
         default=None,
-        help="unknown model names get a 404 model_not_found",
+        help=_setting(
+            "strict_models",
+            "unknown model names get a 404 model_not_found, whatever the config file says",
+            "true",
+        ),
     )
 
 
 def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # The original MockLLM used -h for --host, so this command's help is --help only.
-    start = sub.add_parser("start", help="run the server (original MockLLM flags)", add_help=False)
+    start = sub.add_parser(
+        "start",
+        help="run the server (the original MockLLM command and flags)",
+        description="Run the server with the original MockLLM flags (-h is --host here).",
+        add_help=False,
+    )
     start.add_argument("--responses", "-r", help="responses YAML file")
     start.add_argument("--host", "-h", help="address to bind")
     start.add_argument("--port", "-p", type=int, help="port")
@@ -47,23 +172,67 @@ def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockllm", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"mockllm {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The ``mockllm`` argument parser: commands serve, start, validate and schema."""
+    parser = argparse.ArgumentParser(
+        prog="mockllm",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"mockllm {__version__}",
+        help="print the version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(sub)
     _start_parser(sub)
-    validate = sub.add_parser("validate", help="check a config file")
+    validate = sub.add_parser(
+        "validate",
+        help="check a config file: problems and warnings as file:line:column",
+        description=VALIDATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     validate.add_argument("file", help="YAML config file")
     validate.add_argument(
-        "--strict", action="store_true", help="exit 1 on warnings too (rules that never answer)"
+        "--strict",
+        action="store_true",
+        help="warnings (rules that can never answer) fail the run: exit 1",
+    )
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the config file (for editors)",
+        description=SCHEMA_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _run(overrides: dict[str, object]) -> int:
-    """Start uvicorn with settings from the environment plus ``overrides``."""
+    """Start uvicorn with settings from the environment plus ``overrides`` (each one not
+    None is exported as ``MOCKLLM_<KEY>`` first, so worker processes see it too).
+
+    The app is built here first: an invalid config fails fast with ``file:line`` before
+    anything listens, and the start-up summary (config, rules, dialects, address) is
+    logged once. One worker serves that app; several workers build their own.
+    """
+    import logging
+    import logging.config
+
     import uvicorn
 
+    from .app import create_app, startup_summary
     from .rules.loader import ConfigError
     from .settings import Settings
 
@@ -71,36 +240,53 @@ def _run(overrides: dict[str, object]) -> int:
         if value is not None:
             os.environ[f"MOCKLLM_{key.upper()}"] = str(value)
     settings = Settings()
-    try:  # fail fast, with file:line, before any worker starts
-        from .rules.loader import load_config_file
-
-        if settings.config is not None:
-            load_config_file(settings.config)
-    except ConfigError as exc:
-        print(f"mockllm: invalid config\n{exc}", file=sys.stderr)
-        return 1
-    # mockllm's own loggers (config reloads, plugin and handler errors) print like uvicorn's.
+    # mockllm's own loggers (start-up, one line per request, config reloads, errors) print
+    # like uvicorn's.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["mockllm"] = {
         "handlers": ["default"],
         "level": settings.log_level.upper().replace("TRACE", "DEBUG"),
         "propagate": False,
     }
+    logging.config.dictConfig(log_config)
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"mockllm: invalid config\n{exc}", file=sys.stderr)
+        return 1
+    log = logging.getLogger("mockllm")
+    log.info("mockllm %s", __version__)
+    for line in startup_summary(app, f"http://{settings.host}:{settings.port}"):
+        log.info("%s", line)
+    if not _is_loopback(settings.host) and not settings.admin_token:
+        log.warning(
+            "listening on %s, which other machines can reach, with no MOCKLLM_ADMIN_TOKEN: "
+            "anyone who reaches it can reset its state",
+            settings.host,
+        )
+    if settings.workers > 1:
+        log.warning(
+            "%d workers: sequence counters and stored responses are per worker",
+            settings.workers,
+        )
     uvicorn.run(
-        "mockllm.app:app_from_environment",
+        app if settings.workers == 1 else "mockllm.app:app_from_environment",
         log_config=log_config,
-        factory=True,
+        factory=settings.workers > 1,
         host=settings.host,
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
         log_level=settings.log_level,
         access_log=settings.log_level in ("debug", "trace"),
+        ws="none",  # no dialect speaks WebSocket
         timeout_graceful_shutdown=5,
     )
     return 0
 
 
 def _validate(path: str, strict: bool = False) -> int:
+    """``mockllm validate``: problems, warnings and the summary on stdout, in that order.
+    Returns 1 when invalid, or when ``strict`` and there are warnings; else 0."""
     from .rules.loader import ConfigError, load_config_file
 
     try:
@@ -108,22 +294,41 @@ def _validate(path: str, strict: bool = False) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)
-        print(f"{path}: invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
+        print(f"{path}: invalid ({len(exc.problems)} problem(s))")
         return 1
     for warning in config.warnings:
         print(f"{warning.location}: warning: {warning.message}")
     rules = config.rules
-    print(
-        f"{path}: valid ({len(rules.responses)} responses, {len(rules.rules)} rules"
-        + (f", {len(config.warnings)} warning(s))" if config.warnings else ")")
-    )
-    return 1 if strict and config.warnings else 0
+    summary = f"{path}: valid ({len(rules.responses)} responses, {len(rules.rules)} rules"
+    summary += f", {len(config.warnings)} warning(s))" if config.warnings else ")"
+    failed = strict and bool(config.warnings)
+    if failed:
+        summary += "; --strict: warnings fail the run"
+    print(summary)
+    return 1 if failed else 0
+
+
+def _schema() -> int:
+    """``mockllm schema``: the config file's JSON Schema as indented JSON on stdout. A
+    reader that stops early (``mockllm schema | head``) is no error."""
+    from .rules.jsonschema import config_json_schema
+
+    try:
+        print(json.dumps(config_json_schema(), indent=2, ensure_ascii=False), flush=True)
+    except BrokenPipeError:
+        # Python would report the pipe again when flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit
+    status. ``--help``, ``--version`` and usage errors raise :class:`SystemExit`."""
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return _validate(args.file, args.strict)
+    if args.command == "schema":
+        return _schema()
     if args.command == "start":
         return _run({"config": args.responses, "host": args.host, "port": args.port})
     return _run(
@@ -133,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "port": args.port,
             "workers": args.workers,
             "watch": False if args.no_watch else None,
+            "request_log": False if args.no_request_log else None,
             "log_level": args.log_level,
             "strict_models": args.strict_models,
         }

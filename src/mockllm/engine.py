@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
 import orjson
 
+from .core import outcome
 from .core.conversation import Conversation
 from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
 from .core.models import ModelInfo
 from .core.tokens import Tokenizer
 from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall, Usage
 from .rules.replies import Plan, PlannedCall
+from .rules.ruleset import Decision, describe_rule
 from .rules.store import ConfigStore
 from .rules.templates import TemplateContext
 from .state import CounterStore, MemoryCounters
 from .wire import new_id
+
+log = logging.getLogger("mockllm.engine")
 
 _CACHE_SIZE = 2048
 _KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
@@ -83,6 +88,16 @@ def error_from_reply(plan: Plan) -> MockError:
         headers["retry-after"] = f"{spec.retry_after:g}"
         headers["retry-after-ms"] = str(int(spec.retry_after * 1000))
     return MockError(kind, plan.error_message, status=spec.status, code=spec.code, headers=headers)
+
+
+def _where(decision: Decision) -> str:
+    if decision.rule is None:
+        return "defaults"
+    label = describe_rule(decision.rule)
+    if decision.replies > 1:
+        position = min(decision.counter, decision.replies)
+        return f"{label} (reply {position} of its sequence)"
+    return label
 
 
 class Engine:
@@ -141,6 +156,7 @@ class Engine:
     def complete(self, request: ChatRequest) -> Completion:
         """Everything the dialect needs to answer ``request``; raises :class:`MockError`
         for an error reply, and for requests the real service would reject."""
+        outcome.note(model=request.model)
         model = self.resolve_model(request.provider, request.model)
         snapshot = self.store.current
         prompt_tokens = self.prompt_tokens(request, model)
@@ -160,8 +176,14 @@ class Engine:
         settings = snapshot.config.settings
         rules = snapshot.config.rules
         conversation = Conversation(request)
-        decision = rules.decide(conversation, self.counters, settings.conversation_header)
+        try:
+            decision = rules.decide(conversation, self.counters, settings.conversation_header)
+        except MockError as exc:  # a sequence with after_sequence: error is exhausted
+            log.warning("%s", exc.message)
+            outcome.note(reason=exc.message)
+            raise
         source = decision.rule
+        outcome.note(rule=decision.rule)
         try:
             if decision.reply is not None:
                 plan = decision.reply.render(TemplateContext(conversation, decision.counter))
@@ -169,21 +191,29 @@ class Engine:
                 plan = Plan(text=decision.text)
             elif settings.strict:
                 closest = rules.closest(conversation)
-                raise MockError(
-                    "invalid_request",
-                    "mockllm: no rule matched this request (strict mode). Closest rules: "
-                    + (" | ".join(closest) if closest else "none (the config has no rules)"),
-                    code="mockllm_no_rule_matched",
+                message = "mockllm: no rule matched this request (strict mode). Closest rules: " + (
+                    " | ".join(closest) if closest else "none (the config has no rules)"
                 )
+                log.warning("%s", message)
+                outcome.note(reason=message)
+                raise MockError("invalid_request", message, code="mockllm_no_rule_matched")
             else:
                 plan, source = self._automatic(request, conversation)
+                outcome.note(source=source)
         except MockError:
             raise
         except Exception as exc:  # a template failing at run time (Jinja, sandbox, maths)
-            where = f"rule '{decision.rule}'" if decision.rule else "defaults"
-            raise MockError(
-                "server", f"mockllm: template error in {where}: {type(exc).__name__}: {exc}"
-            ) from None
+            message = f"mockllm: template error in {_where(decision)}: {type(exc).__name__}: {exc}"
+            if decision.exhausted:
+                message += (
+                    f" (this conversation asked for reply {decision.counter} of a sequence of "
+                    f"{decision.replies}; if it is a rerun of an earlier conversation, reset the "
+                    "counters (POST /-/reset, MockServer.reset()) or send a new "
+                    f"{settings.conversation_header} header)"
+                )
+            log.error("%s", message)
+            outcome.note(reason=message)
+            raise MockError("server", message) from None
         if plan.error is not None:
             raise error_from_reply(plan)
         return self._build(request, model, plan, source, prompt_tokens)

@@ -23,3 +23,9 @@ class Services:
     tokenizer: Tokenizer
     engine: Engine
     providers: ProviderRegistry
+
+    def reset(self) -> list[str]:
+        """Reset the state that requests build up, leaving the config in force: sequence
+        counters start over. Returns the names of what was reset."""
+        self.engine.counters.clear()
+        return ["sequence_counters"]

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="Worker processes.")
     watch: bool = Field(True, description="Reload the config file when it changes.")
     log_level: LogLevel = Field("info", description="Log level.")
+    request_log: bool = Field(
+        True,
+        description="Log one line per request (at info level): method, path, dialect, "
+        "model, rule, status, duration.",
+    )
     strict_models: bool | None = Field(
         None, description="Unknown model names get a 404 (overrides the config file)."
     )
@@ -41,4 +46,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         32 * 1024 * 1024, gt=0, description="Larger request bodies get a 413."
+    )
+    admin_token: str | None = Field(
+        None,
+        description="When set, mockllm's own state-changing URLs under /-/ (such as "
+        "POST /-/reset) need 'Authorization: Bearer <token>'.",
     )

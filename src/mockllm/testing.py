@@ -50,11 +50,21 @@ class MockServer:
             config.write_text(config_text, encoding="utf-8")
         self.config_path = Path(config) if config is not None else None
         self.port = free_port()
-        self.settings = Settings(config=self.config_path, port=self.port, **settings)
-        self.app: MockLLMApp = create_app(self.settings)
+        try:
+            self.settings = Settings(config=self.config_path, port=self.port, **settings)
+            self.app: MockLLMApp = create_app(self.settings)
+        except BaseException:  # e.g. ConfigError: leave no temporary directory behind
+            if self._tmpdir is not None:
+                self._tmpdir.cleanup()
+            raise
         self._server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                lifespan="on",
+                ws="none",  # no provider speaks WebSocket: do not import a WebSocket library
             )
         )
         self._thread: threading.Thread | None = None
@@ -70,12 +80,29 @@ class MockServer:
         return self.url + "/v1"
 
     def write_config(self, text: str) -> None:
-        """Replace the config file's content (atomically, as editors do)."""
+        """Replace the config file's content (atomically, as editors do) and return once
+        the new rules are in force: the next request is answered by them.
+
+        Raises :class:`~mockllm.rules.loader.ConfigError` (with ``file:line`` problems) when
+        ``text`` is not a valid config; the rules in force then stay, as with any broken
+        edit of a watched file. Sequence counters start over with new rules.
+        """
         if self.config_path is None:
             raise RuntimeError("this server runs on the embedded config; give config_text")
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.config_path)
+        store = self.app.services.store
+        # Load it now rather than wait for the file watcher (which then finds the content
+        # already in force and changes nothing).
+        if not store.reload():
+            assert store.last_error is not None
+            raise store.last_error
+
+    def reset(self) -> list[str]:
+        """Reset what requests have built up (sequence counters), keeping the config in
+        force; the same as ``POST /-/reset``. Returns the names of what was reset."""
+        return self.app.services.reset()
 
     def start(self) -> MockServer:
         self._thread = threading.Thread(target=self._server.run, name="mockllm-server", daemon=True)

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from .core import outcome
 from .core.errors import MockError
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from .services import Services
 
 log = logging.getLogger("mockllm.wire")
+request_log = logging.getLogger("mockllm.requests")
+"""One line per answered request, at info level (``request_log`` setting; see
+:func:`log_request`)."""
 
 
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
@@ -159,10 +163,18 @@ async def _disconnected(receive: Receive) -> None:
 
 
 async def send_result(
-    send: Send, result: Result, provider: Provider, call: HttpCall, receive: Receive | None = None
+    send: Send,
+    result: Result,
+    provider: Provider,
+    call: HttpCall,
+    receive: Receive | None = None,
+    finish: Callable[[], None] | None = None,
 ) -> None:
     """Write ``result`` with the provider's standard headers; an exception while streaming
-    becomes the provider's in-stream error event and ends the stream cleanly."""
+    becomes the provider's in-stream error event and ends the stream cleanly.
+
+    ``finish`` runs just before the last piece of the body is sent, so what it records
+    (the request's log line) is there by the time the client has the whole answer."""
     headers = provider.response_headers(call)
     headers.update(result.headers)
     if isinstance(result, JsonResult):
@@ -176,6 +188,8 @@ async def send_result(
                 "headers": _encode_headers(headers),
             }
         )
+        if finish is not None:
+            finish()
         await send({"type": "http.response.body", "body": body})
         return
     headers["content-type"] = result.media_type
@@ -195,6 +209,8 @@ async def send_result(
         async for chunk in result.chunks:
             if watcher is not None and watcher.done():
                 log.info("client went away during %s %s; stream stopped", call.method, call.path)
+                if finish is not None:
+                    finish()
                 return
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except MockError as exc:
@@ -218,7 +234,38 @@ async def send_result(
     finally:
         if watcher is not None:
             watcher.cancel()
+    if finish is not None:
+        finish()
     await send({"type": "http.response.body", "body": b""})
+
+
+def log_request(
+    call: HttpCall, provider: Provider, result: Result, facts: outcome.Outcome | None
+) -> None:
+    """Log the request's line: method, path, dialect, model, the rule that answered (or
+    what answered instead), status, stream or JSON, duration. Example::
+
+        POST /v1/chat/completions openai model=gpt-4o rule=weather 200 stream 1.8 ms
+    """
+    model = facts.model if facts is not None and facts.model else "-"
+    if facts is not None and facts.rule is not None:
+        rule = f"rule={facts.rule}"
+    elif facts is not None and facts.source is not None:
+        rule = f"no rule: {facts.source.strip('()')}"
+    else:
+        rule = "no rule"
+    kind = "stream" if isinstance(result, StreamResult) else "json"
+    request_log.info(
+        "%s %s %s model=%s %s %d %s %.1f ms",
+        call.method,
+        call.path,
+        provider.name,
+        model,
+        rule,
+        result.status,
+        kind,
+        (time.perf_counter() - call.started) * 1000,
+    )
 
 
 class Endpoint:
@@ -233,6 +280,7 @@ class Endpoint:
     def __init__(self, candidates: list[tuple[RouteSpec, Provider]], services: Services) -> None:
         self.candidates = sorted(candidates, key=lambda c: not c[0].conditional)
         self.services = services
+        self.log_requests = services.settings.request_log
 
     def _select(
         self, path: str, headers: Mapping[str, str], method: str
@@ -263,6 +311,7 @@ class Endpoint:
             request_id=new_id("req_"),
             services=self.services,
         )
+        facts, token = outcome.begin()
         try:
             if method not in spec.methods:
                 raise MockError(
@@ -277,7 +326,16 @@ class Endpoint:
         except Exception:
             log.exception("unexpected error in %s %s", method, call.path)
             result = provider.render_error(MockError("server", SERVER_ERROR_MESSAGE), call)
-        await send_result(send, result, provider, call, receive)
+        finish = None
+        if self.log_requests and request_log.isEnabledFor(logging.INFO):
+
+            def finish() -> None:
+                log_request(call, provider, result, facts)
+
+        try:
+            await send_result(send, result, provider, call, receive, finish)
+        finally:
+            outcome.end(token)
 
 
 class NotFound:
@@ -308,4 +366,11 @@ class NotFound:
         except MockError:
             pass
         error = MockError("not_found", f"Invalid URL ({scope['method']} {scope['path']})")
-        await send_result(send, provider.render_error(error, call), provider, call)
+        result = provider.render_error(error, call)
+        finish = None
+        if self.services.settings.request_log and request_log.isEnabledFor(logging.INFO):
+
+            def finish() -> None:
+                log_request(call, provider, result, None)
+
+        await send_result(send, result, provider, call, finish=finish)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
+from pydantic import BaseModel
 
 from mockllm.core.types import ChatRequest, Message, TextPart
+from mockllm.rules.jsonschema import config_json_schema
 from mockllm.rules.loader import (
     EMBEDDED_NAME,
     ConfigError,
     LoadedConfig,
+    embedded_config_text,
     load_config_file,
     load_embedded_config,
     parse_config,
 )
-from mockllm.rules.schema import DEFAULT_UNKNOWN_RESPONSE
+from mockllm.rules.schema import DEFAULT_UNKNOWN_RESPONSE, ConfigFile
+from test_docs import _yaml_blocks
 
 SKY = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."
 ORIGINAL = f"""\
@@ -205,7 +213,7 @@ def test_models_entry_without_provider_finds_the_builtin_it_overrides() -> None:
         pytest.param(
             "rules:\n  - match:\n      promt: x\n    reply: y\n",
             "f.yml:3:7",
-            "rules.0.match.promt: unknown field",
+            "rule #1: match.promt: unknown field; did you mean 'prompt'?",
             id="nested-key",
         ),
         pytest.param(
@@ -219,11 +227,11 @@ def test_models_entry_without_provider_finds_the_builtin_it_overrides() -> None:
         pytest.param(
             "responses:\n  'what is 2+2?': [4]\n", "f.yml:2:19", "valid string", id="answer-list"
         ),
-        pytest.param("rules:\n  - reply: 3\n", "f.yml:2:12", "rules.0.reply", id="reply-int"),
+        pytest.param("rules:\n  - reply: 3\n", "f.yml:2:12", "rule #1: reply", id="reply-int"),
         pytest.param(
             "rules:\n  - match: {prompt: x}\n",
             "f.yml:2:5",
-            "rules.0: give either reply or sequence",
+            "rule #1: give either reply or sequence",
             id="reply-missing",
         ),
         pytest.param(
@@ -241,19 +249,19 @@ def test_models_entry_without_provider_finds_the_builtin_it_overrides() -> None:
         pytest.param(
             "rules:\n  - match:\n      model: {exact: a, glob: 'b*'}\n    reply: y\n",
             "f.yml:3:14",
-            "rules.0.match.model: give exactly one of",
+            "rule #1: match.model: give exactly one of",
             id="two-model-conditions",
         ),
         pytest.param(
             "rules:\n  - match:\n      prompt:\n        regex: '(unclosed'\n    reply: y\n",
             "f.yml:4:16",
-            "rules.0.match.prompt.regex: invalid regex",
+            "rule #1: match.prompt.regex: invalid regex",
             id="bad-regex",
         ),
         pytest.param(
             "rules:\n  - match:\n      model: {regex: '*'}\n    reply: y\n",
             "f.yml:3:22",
-            "rules.0.match.model.regex: invalid regex",
+            "rule #1: match.model.regex: invalid regex",
             id="bad-model-regex",
         ),
         pytest.param("responses:\n  a: b\n  a: c\n", "f.yml:3:3", "duplicate key 'a'", id="dup"),
@@ -299,6 +307,7 @@ settings:
     ]
     assert "invalid regex" in found[0]
     assert "bogus: unknown field" in found[1]
+    assert "did you mean" not in found[1]  # nothing is spelled like "bogus"
     assert "settings.lag_factor" in found[2]
     assert "settings.lag_enabled" in found[3]
 
@@ -352,4 +361,302 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     path.write_text("responses:\n  a: b\nrulez: []\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config_file(path)
-    assert str(info.value) == f"{path}:3:1: rulez: unknown field"
+    assert str(info.value) == f"{path}:3:1: rulez: unknown field; did you mean 'rules'?"
+
+
+# --- unknown fields: did you mean -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("rulez: []\n", "rulez: unknown field; did you mean 'rules'?", id="top"),
+        pytest.param(
+            "settings: {lag_factr: 2}\n",
+            "settings.lag_factr: unknown field; did you mean 'lag_factor'?",
+            id="settings",
+        ),
+        pytest.param(
+            "defaults: {unknown_respons: x}\n",
+            "defaults.unknown_respons: unknown field; did you mean 'unknown_response'?",
+            id="defaults",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {Prompt: x}, reply: y}\n",
+            "rule #1: match.Prompt: unknown field; did you mean 'prompt'?",
+            id="case",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {prompt: {contain: x}}, reply: y}\n",
+            "rule #1: match.prompt.contain: unknown field; did you mean 'contains'?",
+            id="text-condition",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {headers: {x-a: {regx: b}}}, reply: y}\n",
+            "rule #1: match.headers.x-a.regx: unknown field; did you mean 'regex'?",
+            id="dict-value",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {tool_result: {tool: {glb: f}}}, reply: y}\n",
+            "rule #1: match.tool_result.tool.glb: unknown field; did you mean 'glob'?",
+            id="name-condition",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {turn: {mn: 1}}, reply: y}\n",
+            "rule #1: match.turn.mn: unknown field; did you mean 'min'?",
+            id="count",
+        ),
+        pytest.param(
+            "rules:\n  - {name: r, sequence: [a, {txt: b}]}\n",
+            "rule 'r' (#1): sequence.1.txt: unknown field; did you mean 'text'?",
+            id="list-item",
+        ),
+        pytest.param(
+            "rules:\n  - {reply: {tool_calls: [{name: f, argumnts: {}}]}}\n",
+            "rule #1: reply.tool_calls.0.argumnts: unknown field; did you mean 'arguments'?",
+            id="tool-call",
+        ),
+        pytest.param(
+            "rules:\n  - {reply: {jsn: {a: 1}}}\n",
+            "rule #1: reply.jsn: unknown field; did you mean 'json'?",  # the alias
+            id="alias",
+        ),
+        pytest.param(
+            "rules:\n  - {reply: {error: {status: 500, retry_afer: 1}}}\n",
+            "rule #1: reply.error.retry_afer: unknown field; did you mean 'retry_after'?",
+            id="error",
+        ),
+        pytest.param(
+            "models:\n  - {id: x, context_windw: 3}\n",
+            "models.0.context_windw: unknown field; did you mean 'context_window'?",
+            id="models",
+        ),
+        pytest.param(
+            "rules:\n  - {match: {xyzzy: 1}, reply: y}\n",
+            "rule #1: match.xyzzy: unknown field",
+            id="nothing-close",
+        ),
+    ],
+)
+def test_unknown_field_suggests_the_field_spelled_alike(text: str, message: str) -> None:
+    [found] = problems(text)
+    assert found.split(": ", 1)[1] == message
+
+
+# --- how messages name rules ----------------------------------------------------------------
+
+NAMED = """\
+rules:
+  - name: greeting
+    match: {prompt: hi}
+    reply: hello
+  - name: weather
+    match:
+      promt: weather
+    reply: sunny
+  - match: {prompt: x}
+"""
+
+
+def test_problems_name_rules_by_name_or_by_position_from_1() -> None:
+    assert problems(NAMED) == [
+        "f.yml:7:7: rule 'weather' (#2): match.promt: unknown field; did you mean 'prompt'?",
+        "f.yml:9:5: rule #3: give either reply or sequence",
+    ]
+
+
+def test_template_errors_name_rules_the_same_way() -> None:
+    text = 'rules:\n  - reply: ok\n  - name: bad\n    reply: "{{ oops"\n  - reply: "{% if %}"\n'
+    found = problems(text)
+    assert [p.split(": template error")[0] for p in found] == [
+        "f.yml:4:12: rule 'bad' (#2): reply.text",
+        "f.yml:5:12: rule #3: reply.text",
+    ]
+
+
+def test_a_rule_with_an_invalid_name_is_named_by_position() -> None:
+    [found] = problems("rules:\n  - {name: [x], reply: y}\n")
+    assert found.startswith("f.yml:2:"), found
+    assert "rule #1: name: " in found
+
+
+def test_an_unnamed_rule_answers_as_its_position_from_1_and_location() -> None:
+    text = "rules:\n  - {name: first, match: {prompt: a}, reply: A}\n  - reply: other\n"
+    answer = parse_config(text, "f.yml").rules.answer(
+        ChatRequest("openai", "chat.completions", "gpt-4o", (Message("user", (TextPart("b"),)),))
+    )
+    assert answer.rule == "rule #2 at f.yml:3:5"
+
+
+# --- the JSON Schema of the config file (mockllm schema) ------------------------------------
+
+ROOT = Path(__file__).parent.parent.parent
+TOP_LEVEL = re.compile(r"^(responses|rules|defaults|settings|models)\s*:", re.M)
+
+
+def _loads(text: str) -> bool:
+    try:
+        parse_config(text, "f.yml")
+    except ConfigError:
+        return False
+    return True
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(config_json_schema())
+
+
+def _schema_errors(text: str) -> list[str]:
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _validator().iter_errors(yaml.safe_load(text))
+    ]
+
+
+def _project_configs() -> list[tuple[str, str]]:
+    """``(where, text)`` of every config the project holds that the loader accepts: the
+    embedded default config, each ``yaml`` block of README.md and docs/*.md (extracted as
+    tests/test_docs.py does), and each string constant in tests/ that looks like a config
+    (it starts a line with a top-level section), tests/conftest.py's TEST_CONFIG among them."""
+    found = [("default.yml", embedded_config_text())]
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        found += [(doc.name, block) for block in _yaml_blocks(doc)]
+    for module in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and TOP_LEVEL.search(node.value)
+            ):
+                found.append((f"{module.relative_to(ROOT)}:{node.lineno}", node.value))
+    return [(where, text) for where, text in found if _loads(text)]
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
+    schema = config_json_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert config_json_schema() == schema  # a fresh, equal dict each call
+    assert config_json_schema() is not schema
+
+
+def test_every_config_of_the_docs_and_tests_is_valid_against_the_schema() -> None:
+    configs = _project_configs()
+    sources = {where.split(":")[0] for where, _ in configs}
+    assert {"default.yml", "README.md", "rules.md", "tests/conftest.py"} <= sources, sources
+    assert len(configs) >= 50
+    invalid = {where: errors for where, text in configs if (errors := _schema_errors(text))}
+    assert not invalid
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty-file"),
+        pytest.param("# only a comment\n", id="comment-only"),
+        pytest.param("responses:\ndefaults:\nsettings:\nrules:\nmodels:\n", id="null-sections"),
+        pytest.param("rules:\n  - reply: plain\n", id="reply-string"),
+        pytest.param(
+            "rules:\n  - match: {prompt: a, any_message: b, system: c, model: d, provider: e,"
+            " endpoint: f, headers: {x-a: g}, metadata: {k: h}}\n    reply: r\n",
+            id="condition-strings",
+        ),
+        pytest.param(
+            "rules:\n  - match: {turn: 2, tool_calls_before: 0, tool_result: false}\n"
+            "    reply: r\n",
+            id="count-int-tool-result-bool",
+        ),
+        pytest.param(
+            "rules:\n  - match: {tool_result: {tool: f, content: {icontains: ok}}}\n    reply: r\n",
+            id="tool-result-mapping",
+        ),
+        pytest.param(
+            "rules:\n  - match: {prompt: {exact: a, regex: null}}\n    reply: r\n",
+            id="condition-with-a-null-field",
+        ),
+        pytest.param(
+            "rules:\n  - {sequence: [a, {json: auto}, {json: [1]}], after_sequence: restart}\n"
+            "  - {reply: {tool_calls: [{name: f, arguments: auto}], finish_reason: tool_calls}}\n"
+            "  - {reply: {error: {status: 429, type: rate_limit, retry_after: 1.5}}}\n"
+            "  - {reply: {text: a, usage: {prompt_tokens: 3}}, name: null}\n",
+            id="replies",
+        ),
+        pytest.param(
+            "models:\n  - {id: mine, capabilities: [vision], context_window: 10}\n", id="models"
+        ),
+    ],
+)
+def test_configs_the_loader_accepts_are_valid_against_the_schema(text: str) -> None:
+    assert _loads(text)
+    assert _schema_errors(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("rulez: []\n", id="unknown-top-field"),
+        pytest.param("rules:\n  - {match: {promt: x}, reply: y}\n", id="unknown-nested-field"),
+        pytest.param("rules:\n  - {reply: {txt: y}}\n", id="unknown-reply-field"),
+        pytest.param("settings: {lag_factor: fast}\n", id="wrong-type-number"),
+        pytest.param("settings: {lag_factor: 0}\n", id="not-positive"),
+        pytest.param("responses: [a, b]\n", id="responses-list"),
+        pytest.param("responses: {a: [b]}\n", id="answer-list"),
+        pytest.param("rules:\n  - reply: 3\n", id="reply-int"),
+        pytest.param("rules:\n  - match: {prompt: x}\n", id="no-reply"),
+        pytest.param("rules:\n  - {reply: a, sequence: [b]}\n", id="reply-and-sequence"),
+        pytest.param("rules:\n  - {sequence: []}\n", id="empty-sequence"),
+        pytest.param("rules:\n  - {match: {prompt: {exact: a, regex: b}}, reply: y}\n", id="two"),
+        pytest.param("rules:\n  - {match: {prompt: {}}, reply: y}\n", id="no-condition"),
+        pytest.param("rules:\n  - {match: {turn: -1}, reply: y}\n", id="negative-count"),
+        pytest.param("rules:\n  - {match: {tool_result: 1}, reply: y}\n", id="tool-result-int"),
+        pytest.param("rules:\n  - {match: {response_format: xml}, reply: y}\n", id="format"),
+        pytest.param("rules:\n  - {reply: a, after_sequence: loop}\n", id="after-sequence"),
+        pytest.param("rules:\n  - {reply: {finish_reason: done}}\n", id="finish-reason"),
+        pytest.param("rules:\n  - {reply: {json: yes please}}\n", id="json-string"),
+        pytest.param("rules:\n  - {reply: {error: {status: 200}}}\n", id="error-status"),
+        pytest.param("rules:\n  - {reply: {error: {status: 500, type: oops}}}\n", id="err-type"),
+        pytest.param("models:\n  - {id: x, capabilities: [flying]}\n", id="capability"),
+        pytest.param("models:\n  - {provider: openai}\n", id="model-without-id"),
+        pytest.param("- a list\n", id="top-level-list"),
+    ],
+)
+def test_invalid_configs_are_rejected_by_the_loader_and_the_schema(text: str) -> None:
+    assert not _loads(text)
+    assert _schema_errors(text) != []
+
+
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    seen: list[type[BaseModel]] = []
+    todo = [root]
+    while todo:
+        model = todo.pop()
+        if model not in seen:
+            seen.append(model)
+            for field in model.model_fields.values():
+                todo += [m for m in _classes(field.annotation) if issubclass(m, BaseModel)]
+    return seen
+
+
+def _classes(annotation: object) -> list[type]:
+    own = [annotation] if isinstance(annotation, type) else []
+    return own + [c for arg in getattr(annotation, "__args__", ()) for c in _classes(arg)]
+
+
+def test_every_shorthand_of_the_models_is_in_the_schema() -> None:
+    """A model that expands a shorthand (a ``mode="before"`` validator) accepts a non-object
+    in the schema too, and every model forbids unknown fields."""
+    schema = config_json_schema()
+    for model in _models(ConfigFile):
+        definition = schema if model is ConfigFile else schema["$defs"][model.__name__]
+        before = [
+            d
+            for d in model.__pydantic_decorators__.model_validators.values()
+            if d.info.mode == "before"
+        ]
+        arms = definition.get("anyOf", [definition])
+        objects = [a for a in arms if "object" in a.get("type", ())]  # root: [object, null]
+        assert len(objects) == 1, model
+        assert objects[0]["additionalProperties"] is False, model
+        shorthands = [a for a in arms if a.get("type") in ("string", "integer", "boolean")]
+        assert bool(before) == bool(shorthands), model

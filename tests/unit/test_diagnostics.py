@@ -60,9 +60,14 @@ def test_rule_shadowed_by_an_earlier_rule_with_a_subset_of_its_conditions(
     assert found["file"] == str(tmp_path / "rules.yml")
     assert (found["line"], found["column"]) == ("5", "5")  # where weather-gpt is written
     message = found["message"]
-    assert "rule 'weather-gpt' can never answer" in message
-    assert f"rule 'weather' ({tmp_path / 'rules.yml'}:2:5) is tried first" in message
-    assert out.splitlines()[-1].endswith("valid (0 responses, 2 rules, 1 warning(s))")
+    assert message == (
+        f"rule 'weather-gpt' (#2) can never answer: rule 'weather' (#1) at "
+        f"{tmp_path / 'rules.yml'}:2:5 is tried first and matches every request it matches"
+    )
+    assert (
+        out.splitlines()[-1]
+        == f"{tmp_path / 'rules.yml'}: valid (0 responses, 2 rules, 1 warning(s))"
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,7 +90,7 @@ def test_subset_of_conditions(earlier: str, later: str) -> None:
         f"  - {{name: late, match: {later}, reply: b}}\n"
     )
     [message] = warned(text)
-    assert message.startswith("rule 'late' can never answer: rule 'early' (f.yml:2:5)")
+    assert message.startswith("rule 'late' (#2) can never answer: rule 'early' (#1) at f.yml:2:5")
 
 
 @pytest.mark.parametrize("unconditional", ["{reply: always}", "{match: {}, reply: always}"])
@@ -97,8 +102,8 @@ def test_rules_after_an_unconditional_rule(unconditional: str) -> None:
     )
     messages = warned(text)
     assert len(messages) == 2
-    assert messages[0].startswith("rule 'one' can never answer: rule rules[0] (f.yml:2:5)")
-    assert messages[1].startswith("rule rules[2] can never answer: rule rules[0] (f.yml:2:5)")
+    assert messages[0].startswith("rule 'one' (#2) can never answer: rule #1 at f.yml:2:5")
+    assert messages[1].startswith("rule #3 can never answer: rule #1 at f.yml:2:5")
 
 
 def test_a_sequence_rule_shadows_like_any_rule() -> None:
@@ -186,7 +191,7 @@ def test_priority_puts_a_narrower_rule_first() -> None:
     assert len(warned(text.replace("PRIO", "0"))) == 1
     # a lower priority than the broad rule: tried later still
     [message] = warned(text.replace("PRIO", "-1"))
-    assert message.startswith("rule 'narrow' can never answer: rule 'broad'")
+    assert message.startswith("rule 'narrow' (#2) can never answer: rule 'broad' (#1)")
 
 
 def test_a_high_priority_rule_shadows_rules_written_before_it() -> None:
@@ -195,7 +200,9 @@ def test_a_high_priority_rule_shadows_rules_written_before_it() -> None:
         "  - {name: catch-go, priority: 2, match: {prompt: go}, reply: b}\n"
     )
     [message] = warned(text)
-    assert message.startswith("rule 'written-first' can never answer: rule 'catch-go' (f.yml:3:5)")
+    assert message.startswith(
+        "rule 'written-first' (#1) can never answer: rule 'catch-go' (#2) at f.yml:3:5"
+    )
 
 
 def test_negative_priority_unconditional_rule_is_a_fallback() -> None:
@@ -263,7 +270,10 @@ def test_strict_exits_1_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, warnings, out = validate(tmp_path, SUBSET, capsys, strict=True)
     assert code == 1
     assert len(warnings) == 1
-    assert "warning(s))" in out
+    assert out.splitlines()[-1] == (
+        f"{tmp_path / 'rules.yml'}: valid (0 responses, 2 rules, 1 warning(s)); "
+        "--strict: warnings fail the run"
+    )
 
 
 def test_strict_exits_0_without_warnings(
@@ -285,3 +295,5 @@ def test_invalid_file_exits_1_with_or_without_strict(
         assert code == 1
         assert warnings == []
         assert f"{tmp_path / 'rules.yml'}:8:" in out and "unknown field" in out
+        assert out.splitlines()[-1] == f"{tmp_path / 'rules.yml'}: invalid (1 problem(s))"
+        assert "--strict" not in out

@@ -162,10 +162,10 @@ def render(template: str, req: ChatRequest = AGENT_LOOP) -> str:
         # the functions: latest result / arguments of a tool
         ("{{ tool_result('get_weather') }}", "rain"),
         ("{{ tool_result('search') }}", "3 hits"),
-        ("{{ tool_result('missing') is none }}", "True"),
+        ("{{ tool_result('missing') is defined }}", "False"),
         ("{{ tool_args('get_weather').city }}", "Rome"),
         ("{{ tool_args('get_weather') | tojson }}", '{"city": "Rome"}'),
-        ("{{ tool_args('missing') is none }}", "True"),
+        ("{{ tool_args('missing') is defined }}", "False"),
         # filters
         ("{{ tool_args('get_weather').city | upper }}", "ROME"),
         ("{{ prompt | tojson }}", '"Weather in Paris and Rome?"'),
@@ -742,18 +742,18 @@ def test_error_replies_are_sent_before_any_stream_byte(server: MockServer) -> No
 def test_unknown_error_type_is_a_config_error() -> None:
     # docs/rules.md lists the neutral kinds; a typo must not silently fall back to the
     # status's default kind
-    with pytest.raises(ConfigError, match=r"f\.yml:\d+:\d+: rules\.0\.reply\.error\.type"):
+    with pytest.raises(ConfigError, match=r"f\.yml:\d+:\d+: rule 'r' \(#1\): reply\.error\.type"):
         parse_config(config({"error": {"status": 429, "type": "rate_limt"}}), "f.yml")
 
 
 @pytest.mark.parametrize("status", [399, 600, 200])
 def test_error_status_range(status: int) -> None:
-    with pytest.raises(ConfigError, match=r"rules\.0\.reply\.error\.status"):
+    with pytest.raises(ConfigError, match=r"rule 'r' \(#1\): reply\.error\.status"):
         parse_config(config({"error": {"status": status}}), "f.yml")
 
 
 def test_negative_retry_after_is_rejected() -> None:
-    with pytest.raises(ConfigError, match=r"rules\.0\.reply\.error\.retry_after"):
+    with pytest.raises(ConfigError, match=r"rule 'r' \(#1\): reply\.error\.retry_after"):
         parse_config(config({"error": {"status": 429, "retry_after": -1}}), "f.yml")
 
 
@@ -775,8 +775,9 @@ def test_only_one_content_field(reply: dict[str, Any], got: str) -> None:
         parse_config(config(reply), "f.yml")
     [problem] = caught.value.problems
     assert str(problem).startswith("f.yml:4:5: ")  # the reply's mapping
-    assert "rules.0.reply: give only one of text, chunks, echo, json, json_schema, refusal" in str(
-        problem
+    assert (
+        "rule 'r' (#1): reply: give only one of text, chunks, echo, json, json_schema, refusal"
+        in str(problem)
     )
     assert f"(got {got})" in str(problem)
 
@@ -790,7 +791,9 @@ def test_only_one_content_field(reply: dict[str, Any], got: str) -> None:
     ],
 )
 def test_an_error_reply_has_no_other_content(reply: dict[str, Any]) -> None:
-    with pytest.raises(ConfigError, match="rules.0.reply: an error reply has no other content"):
+    with pytest.raises(
+        ConfigError, match=r"rule 'r' \(#1\): reply: an error reply has no other content"
+    ):
         parse_config(config(reply), "f.yml")
 
 
@@ -812,15 +815,15 @@ def test_combinations_that_are_allowed(reply: dict[str, Any]) -> None:
     [
         ({"name": "r"}, "give either reply or sequence"),
         ({"name": "r", "reply": "a", "sequence": ["b"]}, "give either reply or sequence"),
-        ({"name": "r", "sequence": []}, "rules.0.sequence"),
+        ({"name": "r", "sequence": []}, "rule 'r' (#1): sequence"),
         ({"name": "r", "reply": {"finish_reason": "done"}}, "finish_reason is one of"),
         ({"name": "r", "reply": {"json": "yes"}}, "json is an object, an array, or auto"),
         ({"name": "r", "reply": 3}, "give a reply as a string or a mapping"),
-        ({"name": "r", "reply": {"txt": "a"}}, "rules.0.reply.txt: unknown field"),
+        ({"name": "r", "reply": {"txt": "a"}}, "rule 'r' (#1): reply.txt: unknown field"),
         ({"name": "r", "reply": "a", "after_sequence": "loop"}, "after_sequence is one of"),
         (
             {"name": "r", "reply": {"tool_calls": [{"arguments": {}}]}},
-            "rules.0.reply.tool_calls.0.name",
+            "rule 'r' (#1): reply.tool_calls.0.name",
         ),
         ({"name": "r", "reply": {"usage": {"prompt_tokens": -1}}}, "usage.prompt_tokens"),
     ],
@@ -841,43 +844,43 @@ def syntax_problem(text: str) -> str:
 @pytest.mark.parametrize(
     ("text", "where", "field"),
     [
-        ('rules:\n  - name: a\n    reply: "{{ oops"\n', "f.yml:3:12", "rules.0.reply.text"),
+        ('rules:\n  - name: a\n    reply: "{{ oops"\n', "f.yml:3:12", "rule 'a' (#1): reply.text"),
         (
             'rules:\n  - name: a\n    reply:\n      reasoning: ok\n      text: "{% if %}"\n',
             "f.yml:5:13",
-            "rules.0.reply.text",
+            "rule 'a' (#1): reply.text",
         ),
         (
             'rules:\n  - name: a\n    sequence:\n      - fine\n      - "{{ a b }}"\n',
             "f.yml:5:9",
-            "rules.0.sequence.1.text",
+            "rule 'a' (#1): sequence.1.text",
         ),
         (
             "rules:\n  - name: a\n    reply:\n      tool_calls:\n        - name: f\n"
             '          arguments: {city: "{{ x"}\n',
             "f.yml:6:22",
-            "rules.0.reply.tool_calls.0.arguments",
+            "rule 'a' (#1): reply.tool_calls.0.arguments",
         ),
         (
             "rules:\n  - name: a\n    reply:\n      tool_calls:\n        - name: f\n"
             '          arguments: "{{ x"\n',
             "f.yml:6:22",
-            "rules.0.reply.tool_calls.0.arguments",
+            "rule 'a' (#1): reply.tool_calls.0.arguments",
         ),
         (
             'rules:\n  - name: a\n    reply:\n      error: {status: 500, message: "{{ x"}\n',
             "f.yml:4:37",
-            "rules.0.reply.error.message",
+            "rule 'a' (#1): reply.error.message",
         ),
         (
             'rules:\n  - name: a\n    reply:\n      refusal: "{% endfor %}"\n',
             "f.yml:4:16",
-            "rules.0.reply.refusal",
+            "rule 'a' (#1): reply.refusal",
         ),
         (
             'rules:\n  - name: a\n    reply:\n      text: x\n      reasoning: "{{ }}"\n',
             "f.yml:5:18",
-            "rules.0.reply.reasoning",
+            "rule 'a' (#1): reply.reasoning",
         ),
         ('defaults:\n  unknown_response: "{{ x"\n', "f.yml:2:21", "defaults.unknown_response"),
         (
@@ -897,7 +900,7 @@ def test_template_syntax_error_in_a_block_text_points_into_the_reply() -> None:
     problem = syntax_problem(text)
     line = int(problem.split(":")[1])
     assert 3 <= line <= 5, problem
-    assert "rules.0.reply.text: template error: unexpected '}'" in problem
+    assert "rule 'a' (#1): reply.text: template error: unexpected '}'" in problem
 
 
 def test_template_syntax_error_in_a_json_value_points_into_the_reply() -> None:
@@ -905,7 +908,7 @@ def test_template_syntax_error_in_a_json_value_points_into_the_reply() -> None:
     problem = syntax_problem(text)
     line = int(problem.split(":")[1])
     assert 4 <= line <= 5, problem
-    assert "rules.0.reply" in problem and "template error" in problem
+    assert "rule 'a' (#1): reply" in problem and "template error" in problem
 
 
 def test_every_template_syntax_error_is_reported_together() -> None:

@@ -132,7 +132,7 @@ def test_unnamed_rule_is_named_by_its_index_and_location() -> None:
     answer = rules(FIRST_WINS).answer(chat(user("London"), model="gpt-4o"))
     assert answer.text == "about London"
     assert answer.rule is not None
-    assert answer.rule.startswith("rules[3]")
+    assert answer.rule.startswith("rule #4 at ")
     assert "rules.yml:11:" in answer.rule
 
 

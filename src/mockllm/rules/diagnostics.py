@@ -5,6 +5,10 @@ rule's conditions are a subset of the later rule's (same fields, same values), s
 request the later rule matches, the earlier one matches first. A rule whose prompt
 condition is an ``exact``/``iexact`` prompt of the ``responses:`` map is shadowed by that
 entry, unless its priority puts it first.
+
+Rules are named in messages by :func:`rule_label`: by ``name`` when given, else by their
+1-based position in the file (``rule #2``), the same way everywhere (load errors,
+warnings, the ``x-mockllm-rule`` header of an unnamed rule).
 """
 
 from __future__ import annotations
@@ -39,13 +43,16 @@ def _folds_like_lower(text: str) -> bool:
     return text.isascii() and not ({"s", "f"} & set(text.lower()))
 
 
-def _name(rule: Rule, index: int) -> str:
-    return f"'{rule.name}'" if rule.name else f"rules[{index}]"
+def rule_label(name: str | None, index: int) -> str:
+    """How messages name the rule at 0-based ``index`` of ``rules:``: ``rule 'weather' (#2)``
+    when it has a name, else ``rule #2`` (positions count from 1, as a reader counts)."""
+    return f"rule {name!r} (#{index + 1})" if name else f"rule #{index + 1}"
 
 
 def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tuple[int, str]]:
-    """``(index, message)`` for each rule (by index in the file) that can never answer.
-    ``where(index)`` names a rule's position (file:line) in messages."""
+    """``(index, message)`` for each rule (by 0-based index in the file) that can never
+    answer. Messages name rules by :func:`rule_label`; ``where(index)`` gives a rule's
+    position (``file:line:column``), added for the earlier rule that hides it."""
     order = sorted(range(len(config.rules)), key=lambda i: -config.rules[i].priority)
     keys = {normalize_prompt(k) for k in config.responses}
     found: list[tuple[int, str]] = []
@@ -61,7 +68,7 @@ def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tupl
                 found.append(
                     (
                         index,
-                        f"rule {_name(rule, index)} can never answer: the "
+                        f"{rule_label(rule.name, index)} can never answer: the "
                         f"responses: entry {text.strip()!r} is tried first",
                     )
                 )
@@ -72,8 +79,8 @@ def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tupl
                 found.append(
                     (
                         index,
-                        f"rule {_name(rule, index)} can never answer: rule "
-                        f"{_name(other, earlier)} ({where(earlier)}) is tried first "
+                        f"{rule_label(rule.name, index)} can never answer: "
+                        f"{rule_label(other.name, earlier)} at {where(earlier)} is tried first "
                         f"and matches every request it matches",
                     )
                 )

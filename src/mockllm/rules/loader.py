@@ -3,21 +3,30 @@
 Each problem carries ``file:line:column`` of the YAML node it is about: the YAML is composed
 into nodes (which keep their position), turned into plain data with a map from data path to
 position, validated against :mod:`mockllm.rules.schema`, and compiled.
+
+A problem reads ``file:line:column: what: message``. ``what`` names a rule by
+:func:`~mockllm.rules.diagnostics.rule_label` (``rule 'weather' (#2)``, or ``rule #2``
+without a name) followed by the field path inside it (``match.promt``); outside ``rules:``
+it is the dotted path from the top (``settings.lag_factor``). An unknown field comes with
+``did you mean 'X'?`` when a field of that place is spelled alike.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.resources
+import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import jinja2
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .conditions import compile_match
-from .diagnostics import shadowed_rules
+from .diagnostics import rule_label, shadowed_rules
 from .replies import compile_reply
 from .ruleset import CompiledRule, Location, RuleSet, normalize_prompt
 from .schema import ConfigFile, FileSettings, Reply
@@ -94,19 +103,102 @@ def _location(source: str, marks: dict[PathKey, yaml.Mark], path: PathKey) -> Lo
     return Location(source, 1, 1)
 
 
+def _describe(path: PathKey, names: Sequence[str | None]) -> str:
+    """What a problem at data ``path`` is about: ``rule 'weather' (#2): match.promt`` for a
+    path inside the rule at ``rules[1]`` (``names`` holds each rule's name, or None), else
+    the dotted path (``settings.lag_factor``), or ``(top level)``."""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        index = path[1]
+        label = rule_label(names[index] if index < len(names) else None, index)
+        rest = ".".join(str(p) for p in path[2:])
+        return f"{label}: {rest}" if rest else label
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _rule_names(data: Any) -> list[str | None]:
+    """The ``name`` of each entry of raw ``data["rules"]`` (None where there is no string
+    name), so that messages about a rule that failed validation can still name it."""
+    rules = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(rules, list):
+        return []
+    return [
+        r["name"] if isinstance(r, dict) and isinstance(r.get("name"), str) else None for r in rules
+    ]
+
+
+def _arms(annotation: Any) -> list[Any]:
+    """The alternatives of a union (``X | None``, ``Optional[X]``), unwrapping ``Annotated``;
+    ``[annotation]`` for anything else."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _arms(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return [arm for arg in get_args(annotation) for arm in _arms(arg)]
+    return [annotation]
+
+
+def _models_at(annotation: Any, path: PathKey) -> list[type[BaseModel]]:
+    """The pydantic models that may validate the value at ``path`` inside a value of type
+    ``annotation``, following model fields (by name or alias), list items and dict values.
+    A path element that is no field, index or key (a pydantic union tag) is skipped."""
+    models: list[type[BaseModel]] = []
+    for arm in _arms(annotation):
+        if not path:
+            if isinstance(arm, type) and issubclass(arm, BaseModel):
+                models.append(arm)
+            continue
+        key, rest = path[0], path[1:]
+        origin = get_origin(arm)
+        if isinstance(arm, type) and issubclass(arm, BaseModel) and isinstance(key, str):
+            for name, field in arm.model_fields.items():
+                if key in (name, field.alias):
+                    models.extend(_models_at(field.annotation, rest))
+        elif origin in (list, tuple, set, frozenset, Sequence) and isinstance(key, int):
+            models.extend(_models_at(get_args(arm)[0] if get_args(arm) else Any, rest))
+        elif origin is dict and isinstance(key, str) and len(get_args(arm)) == 2:
+            models.extend(_models_at(get_args(arm)[1], rest))
+    alternatives = [arm for arm in _arms(annotation) if arm is not type(None)]
+    if not models and path and len(alternatives) > 1:
+        models = _models_at(annotation, path[1:])  # a union's tag, as in ("x", "Model", ...)
+    return models
+
+
+def did_you_mean(path: PathKey) -> str | None:
+    """For an unknown field at data ``path`` of a config file: the allowed field name
+    (alias when the field has one) of the model at ``path[:-1]`` that is spelled most
+    like ``path[-1]``, or None when none is close (:func:`difflib.get_close_matches`)."""
+    if not path or not isinstance(path[-1], str):
+        return None
+    allowed = sorted(
+        {
+            field.alias or name
+            for model in _models_at(ConfigFile, path[:-1])
+            for name, field in model.model_fields.items()
+        }
+    )
+    close = difflib.get_close_matches(path[-1], allowed, n=1)
+    if not close:  # a wrong case ("Prompt") is close whatever the length
+        close = [name for name in allowed if name.lower() == path[-1].lower()][:1]
+    return close[0] if close else None
+
+
 def _pydantic_problems(
-    error: ValidationError, source: str, marks: dict[PathKey, yaml.Mark]
+    error: ValidationError, source: str, marks: dict[PathKey, yaml.Mark], data: Any
 ) -> list[Problem]:
+    names = _rule_names(data)
     problems = []
     for item in error.errors():
         path: PathKey = tuple(item["loc"])
-        dotted = ".".join(str(p) for p in path) or "(top level)"
+        what = _describe(path, names)
         if item["type"] == "extra_forbidden":
             location = _location(source, marks, (*path, "<key>"))
-            message = f"{dotted}: unknown field"
+            message = f"{what}: unknown field"
+            suggestion = did_you_mean(path)
+            if suggestion is not None:
+                message += f"; did you mean {suggestion!r}?"
         else:
             location = _location(source, marks, path)
-            message = f"{dotted}: {item['msg'].removeprefix('Value error, ')}"
+            message = f"{what}: {item['msg'].removeprefix('Value error, ')}"
         problems.append(Problem(location, message))
     return problems
 
@@ -137,6 +229,7 @@ def _compile(
     env = new_environment()
     problems: list[Problem] = []
     compiled: list[CompiledRule] = []
+    names = [rule.name for rule in config.rules]
     for index, rule in enumerate(config.rules):
         here = _location(source, marks, ("rules", index))
         replies_at: list[tuple[PathKey, Reply]] = (
@@ -159,13 +252,13 @@ def _compile(
                     (),
                 )
                 where = _location(source, marks, (*path, *field))
-                dotted = ".".join(str(p) for p in (*path, *field))
-                problems.append(Problem(where, f"{dotted}: template error: {exc.message}"))
+                what = _describe((*path, *field), names)
+                problems.append(Problem(where, f"{what}: template error: {exc.message}"))
                 continue
             needs_counter = needs_counter or any(
                 "counter" in text for _f, text in _reply_fields(reply)
             )
-        name = rule.name or f"rules[{index}] ({here})"
+        name = rule.name or f"{rule_label(None, index)} at {here}"
         compiled.append(
             CompiledRule(
                 name,
@@ -235,7 +328,7 @@ def parse_config(text: str, source: str) -> LoadedConfig:
     try:
         config = ConfigFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(reader.problems + _pydantic_problems(exc, source, marks)) from None
+        raise ConfigError(reader.problems + _pydantic_problems(exc, source, marks, data)) from None
     if reader.problems:
         raise ConfigError(reader.problems)
     ruleset, problems = _compile(config, source, marks)

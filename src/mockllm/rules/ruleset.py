@@ -54,12 +54,16 @@ class CompiledRule:
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Who answers: a rule's reply (with the conversation counter), a ``responses:`` text,
-    or nobody (``reply`` and ``text`` both None)."""
+    or nobody (``reply`` and ``text`` both None). ``replies`` is the length of the rule's
+    sequence (1 for a single reply); ``exhausted`` says the counter went past its end and
+    the last reply was served again (``after_sequence: repeat_last``)."""
 
     rule: str | None
     reply: CompiledReply | None = None
     text: str | None = None
     counter: int = 1
+    replies: int = 1
+    exhausted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,16 @@ class Answer:
 
     text: str
     rule: str | None
+
+
+UNNAMED_PREFIX = "rule #"
+"""Unnamed rules are called ``rule #N at file:line:column`` (N counts from 1)."""
+
+
+def describe_rule(name: str) -> str:
+    """How run-time messages name the rule called ``name``: ``rule 'weather'``, or an
+    unnamed rule's own name (``rule #2 at f.yml:3:5``, given by the loader)."""
+    return name if name.startswith(UNNAMED_PREFIX) else f"rule '{name}'"
 
 
 def normalize_prompt(text: str) -> str:
@@ -119,11 +133,14 @@ class RuleSet:
     ) -> Decision:
         if not (rule.is_sequence or rule.needs_counter):
             return Decision(rule.name, rule.replies[0])
-        count = counters.incr(f"{rule.name}\x00{conversation.key(header)}")
+        count = counters.advance(
+            f"{rule.name}\x00{conversation.key(header)}", len(conversation.request.messages)
+        )
         replies = rule.replies
         position = count - 1
+        exhausted = False
         if position >= len(replies):
-            if rule.after_sequence == "cycle":
+            if rule.after_sequence in ("restart", "cycle"):
                 position %= len(replies)
             elif rule.after_sequence == "error":
                 raise MockError(
@@ -133,8 +150,8 @@ class RuleSet:
                     code="mockllm_sequence_exhausted",
                 )
             else:
-                position = len(replies) - 1
-        return Decision(rule.name, replies[position], counter=count)
+                position, exhausted = len(replies) - 1, True
+        return Decision(rule.name, replies[position], None, count, len(replies), exhausted)
 
     def answer(self, request: ChatRequest) -> Answer:
         """Dry run for tools and tests: the text the rules give ``request`` as the first
@@ -161,6 +178,9 @@ class RuleSet:
         scored.sort(key=lambda item: item[:3])
         out = []
         for _score, _n, _order, rule, failed in scored[:limit]:
-            where = f" ({rule.location})" if rule.location else ""
-            out.append(f"'{rule.name}'{where}: failed {'; '.join(failed)}")
+            if rule.name.startswith(UNNAMED_PREFIX):  # its name says where it is
+                label = rule.name
+            else:
+                label = f"'{rule.name}'" + (f" ({rule.location})" if rule.location else "")
+            out.append(f"{label}: failed {'; '.join(failed)}")
         return out

@@ -293,7 +293,8 @@ class Reply(_Strict):
         return self
 
 
-AFTER_SEQUENCE = ("repeat_last", "cycle", "error")
+AFTER_SEQUENCE = ("repeat_last", "restart", "cycle", "error")
+"""What a sequence does after its last reply; ``cycle`` is the older name of ``restart``."""
 
 
 class Rule(_Strict):
@@ -307,7 +308,9 @@ class Rule(_Strict):
         None, min_length=1, description="Answers served in order across a conversation's turns."
     )
     after_sequence: str = Field(
-        "repeat_last", description="After the last reply: repeat_last, cycle or error."
+        "repeat_last",
+        description="After the last reply: repeat_last (serve the last reply again), restart "
+        "(from the first reply; also spelled cycle) or error (a 400 naming the rule).",
     )
 
     @field_validator("after_sequence")

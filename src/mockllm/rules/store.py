@@ -7,12 +7,21 @@ force untouched, so a broken edit never loses the rules.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.models import ModelInfo, ModelRegistry
-from .loader import ConfigError, LoadedConfig, load_config_file, load_embedded_config
+from .loader import (
+    EMBEDDED_NAME,
+    ConfigError,
+    LoadedConfig,
+    Problem,
+    embedded_config_text,
+    parse_config,
+)
+from .ruleset import Location
 
 log = logging.getLogger("mockllm.config")
 
@@ -45,7 +54,9 @@ class ConfigStore:
         self._strict_models = strict_models
         self.reloads = 0
         self.last_error: ConfigError | None = None
-        self.current = self._snapshot(self._load())
+        self._lock = threading.Lock()
+        self._text = self._read()
+        self.current = self._snapshot(self._parse(self._text))
         self._warn(self.current.config)
 
     @staticmethod
@@ -53,8 +64,17 @@ class ConfigStore:
         for warning in config.warnings:
             log.warning("%s: %s", warning.location, warning.message)
 
-    def _load(self) -> LoadedConfig:
-        return load_embedded_config() if self.path is None else load_config_file(self.path)
+    def _read(self) -> str:
+        if self.path is None:
+            return embedded_config_text()
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            where = Location(str(self.path), 1, 1)
+            raise ConfigError([Problem(where, f"cannot read the file: {exc}")]) from None
+
+    def _parse(self, text: str) -> LoadedConfig:
+        return parse_config(text, EMBEDDED_NAME if self.path is None else str(self.path))
 
     def _snapshot(self, config: LoadedConfig) -> Snapshot:
         models = ModelRegistry.build(self._builtins, config.model_overrides)
@@ -64,9 +84,21 @@ class ConfigStore:
         return Snapshot(config, models, strict)
 
     def reload(self) -> bool:
-        """Load the file again; swap it in if valid. Returns whether the swap happened."""
+        """Load the file again and swap it in if valid; thread-safe. Returns whether the
+        rules in force are the file's content: True after a swap, and without a swap when
+        the content is the one in force already (a touch, or a second event for one
+        write: the snapshot, and so the sequence counters, stay as they are); False when
+        the file is invalid (the previous snapshot stays)."""
+        with self._lock:
+            return self._reload()
+
+    def _reload(self) -> bool:
         try:
-            snapshot = self._snapshot(self._load())
+            text = self._read()
+            if text == self._text:  # the content in force (again, after a broken edit)
+                self.last_error = None
+                return True
+            snapshot = self._snapshot(self._parse(text))
         except ConfigError as exc:
             self.last_error = exc
             log.error("config %s not reloaded, previous rules stay in force:\n%s", self.path, exc)
@@ -75,6 +107,7 @@ class ConfigStore:
             log.exception("config %s not reloaded, previous rules stay in force", self.path)
             return False
         self.current = snapshot
+        self._text = text
         self._warn(snapshot.config)
         self.last_error = None
         self.reloads += 1

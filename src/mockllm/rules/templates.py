@@ -9,6 +9,11 @@ parameters), ``tool_calls`` (id, name, arguments), ``tool_results`` (id, tool, c
 is_error), ``last_tool_result``, ``headers``, ``metadata``; and the functions
 ``tool_result(name)`` (latest result's content for that tool) and ``tool_args(name)``
 (latest call's arguments for that tool).
+
+A missing value is an error, never an empty or ``None`` text: an undefined name, an
+attribute of ``None``, and ``tool_result(name)`` / ``tool_args(name)`` when the conversation
+holds no such result or call (they return an undefined value: ``is defined`` tests for one,
+printing it fails the render, naming what was missing).
 """
 
 from __future__ import annotations
@@ -83,11 +88,23 @@ class TemplateContext:
 
         def tool_result(name: str) -> Any:
             found = [r["content"] for r in results if r["tool"] == name]
-            return found[-1] if found else None
+            if found:
+                return found[-1]
+            held = sorted({str(r["tool"]) for r in results}) or ["none"]
+            return StrictUndefined(
+                hint=f"tool_result({name!r}): this conversation holds no result of tool "
+                f"{name!r} (results of: {', '.join(held)})"
+            )
 
         def tool_args(name: str) -> Any:
             found = [c["arguments"] for c in calls if c["name"] == name]
-            return found[-1] if found else None
+            if found:
+                return found[-1]
+            made = sorted({str(c["name"]) for c in calls}) or ["none"]
+            return StrictUndefined(
+                hint=f"tool_args({name!r}): the assistant made no call of tool {name!r} in "
+                f"this conversation (calls of: {', '.join(made)})"
+            )
 
         return {
             "prompt": request.prompt,

@@ -1,0 +1,66 @@
+"""What became of one request, noted while it is served, read once it is answered.
+
+The HTTP layer opens an :class:`Outcome` for each request (:func:`begin`); the engine notes
+the model and the rule that answered (:func:`note`), wherever in a dialect's handler it is
+called; the HTTP layer reads the outcome after the answer is sent, for the per-request log
+line (and whatever else records requests). A context variable carries it, so neither the
+engine nor the dialects pass it around, and concurrent requests never see each other's.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The facts of one request: ``model`` as requested, ``rule`` that answered (None: no
+    rule; ``source`` then says what answered instead, e.g. ``(default)``), and ``reason``,
+    a short explanation when an answer came from no rule or was an error of mockllm's."""
+
+    model: str | None = None
+    rule: str | None = None
+    source: str | None = None
+    reason: str | None = None
+
+
+_current: ContextVar[Outcome | None] = ContextVar("mockllm_outcome", default=None)
+
+
+def begin() -> tuple[Outcome, Token[Outcome | None]]:
+    """Open the outcome of the request being served in this context; give the token back
+    to :func:`end`."""
+    outcome = Outcome()
+    return outcome, _current.set(outcome)
+
+
+def end(token: Token[Outcome | None]) -> None:
+    _current.reset(token)
+
+
+def current() -> Outcome | None:
+    """The outcome of the request being served, or None outside of a request."""
+    return _current.get()
+
+
+def note(
+    *,
+    model: str | None = None,
+    rule: str | None = None,
+    source: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record facts on the current request's outcome (no-op outside of a request). Only the
+    arguments given are recorded."""
+    outcome = _current.get()
+    if outcome is None:
+        return
+    if model is not None:
+        outcome.model = model
+    if rule is not None:
+        outcome.rule = rule
+    if source is not None:
+        outcome.source = source
+    if reason is not None:
+        outcome.reason = reason
