@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .plugins import discover_providers
@@ -117,14 +118,16 @@ def create_app(
         allow = settings.providers.split(",") if settings.providers else None
         providers = discover_providers(allow)
     registry = ProviderRegistry(tuple(providers))
+    limits = Limits.from_settings(settings)
     store = ConfigStore(
         settings.config,
         registry.models(),
         strict_models=settings.strict_models,
+        limits=limits,
     )
     tokenizer = Tokenizer()
-    engine = Engine(store, tokenizer, {p.name: p.traits for p in registry})
-    services = Services(settings, store, tokenizer, engine, registry)
+    engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, limits=limits)
+    services = Services(settings, store, tokenizer, engine, registry, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ import orjson
 from .core import outcome
 from .core.conversation import Conversation
 from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
+from .core.limits import Limits
 from .core.models import ModelInfo
 from .core.tokens import Tokenizer
 from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall, Usage
@@ -109,8 +110,11 @@ class Engine:
         tokenizer: Tokenizer,
         traits: Mapping[str, Traits] | None = None,
         counters: CounterStore | None = None,
+        *,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
+        self.limits = limits or Limits()
         self.tokenizer = tokenizer
         self.traits = dict(traits or {})
         self.counters: CounterStore = counters if counters is not None else MemoryCounters()

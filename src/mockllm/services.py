@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .rules.store import ConfigStore
@@ -16,13 +17,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Engine, config store, tokenizer, settings and the loaded providers of one app."""
+    """Engine, config store, tokenizer, settings, the loaded providers and the budgets
+    (:class:`~mockllm.core.limits.Limits`) of one app."""
 
     settings: Settings
     store: ConfigStore
     tokenizer: Tokenizer
     engine: Engine
     providers: ProviderRegistry
+    limits: Limits
 
     def reset(self) -> list[str]:
         """Reset the state that requests build up, leaving the config in force: sequence

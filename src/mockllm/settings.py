@@ -52,3 +52,80 @@ class Settings(BaseSettings):
         description="When set, mockllm's own state-changing URLs under /-/ (such as "
         "POST /-/reset) need 'Authorization: Bearer <token>'.",
     )
+    cors_origins: str | None = Field(
+        None,
+        description="Browser origins allowed to call the server: '*' or a comma-separated "
+        "list (e.g. http://localhost:3000). Others get a 403 and their CORS preflights no "
+        "allow headers; requests without an Origin header (SDKs, curl) are not affected.",
+    )
+
+    # Budgets (mockllm.core.limits.Limits; docs/limits.md): MOCKLLM_LIMIT_<NAME>.
+    limit_json_max_bytes: int = Field(
+        1000000, gt=0, description="Size of one generated JSON value, serialized."
+    )
+    limit_json_max_depth: int = Field(
+        32,
+        gt=0,
+        description="Nesting depth of a generated value (and of a schema walked to make it).",
+    )
+    limit_json_max_items: int = Field(
+        10000, gt=0, description="Items of one generated array, properties of one generated object."
+    )
+    limit_json_max_string: int = Field(
+        100000, gt=0, description="Characters of one generated string."
+    )
+    limit_template_timeout_ms: int = Field(
+        250, gt=0, description="Time one template render may take."
+    )
+    limit_template_max_output: int = Field(
+        1000000, gt=0, description="Characters one template render may produce."
+    )
+    limit_regex_timeout_ms: int = Field(
+        50,
+        gt=0,
+        description="Time one regular-expression match (rule conditions, schema patterns) may"
+        " take.",
+    )
+    limit_yaml_max_aliases: int = Field(
+        100,
+        gt=0,
+        description="YAML aliases (``*name``) one config file may use (alias bombs are refused).",
+    )
+    limit_token_cache_bytes: int = Field(
+        32 * 1024 * 1024,
+        gt=0,
+        description="Text kept by the engine's token cache, in bytes (UTF-8 length, "
+        "approximately).",
+    )
+    limit_store_max_bytes: int = Field(
+        128 * 1024 * 1024,
+        gt=0,
+        description="Stored Responses (``store: true``), in bytes of their JSON; oldest "
+        "dropped first.",
+    )
+    limit_store_ttl_seconds: float = Field(
+        3600.0, gt=0, description="Age after which a stored Response is dropped."
+    )
+    limit_counters_max: int = Field(
+        100000, gt=0, description="Sequence counters kept; least recently used dropped first."
+    )
+    limit_counters_ttl_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="Idle time after which a sequence counter is dropped (its conversation "
+        "starts over).",
+    )
+    limit_max_header_bytes: int = Field(
+        64 * 1024,
+        gt=0,
+        description="Request line plus headers; larger gets a 431 and the connection is closed.",
+    )
+    limit_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Time a client has to send a complete request line and headers (slow "
+        "clients are disconnected).",
+    )
+    limit_keep_alive_seconds: float = Field(
+        5.0, gt=0, description="Idle time after which a kept-alive connection is closed."
+    )

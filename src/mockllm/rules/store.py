@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.limits import Limits
 from ..core.models import ModelInfo, ModelRegistry
 from .loader import (
     EMBEDDED_NAME,
@@ -48,8 +49,10 @@ class ConfigStore:
         builtin_models: Iterable[ModelInfo],
         *,
         strict_models: bool | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
+        self.limits = limits or Limits()
         self._builtins = tuple(builtin_models)
         self._strict_models = strict_models
         self.reloads = 0
