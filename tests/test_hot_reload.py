@@ -8,6 +8,7 @@ the end.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -198,3 +199,69 @@ def test_a_reload_of_the_same_content_keeps_sequence_counters() -> None:
             assert client.ask() == "two"
         finally:
             client.close()
+
+
+def test_an_empty_file_keeps_the_rules_and_rules_empty_clears_them(watched: Client) -> None:
+    for empty in ("", "  \n\n"):
+        with pytest.raises(ConfigError) as caught:
+            watched.server.write_config(empty)
+        assert str(caught.value).endswith(
+            ":1:1: config file is empty (a write in progress?); the rules in force stay; "
+            "write `rules: []` to clear them"
+        )
+        assert watched.ask() == "first"
+    watched.keeps_answering("first", 0.3)  # the watcher's look at it changes nothing
+    watched.server.write_config("rules: []\n")
+    assert watched.ask() == "I don't know the answer to that. This is a mock response."
+
+
+def test_the_watcher_survives_a_reload_that_raised(
+    watched: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = watched.server.app.services.store
+    original = store.reload
+    calls: list[str] = []
+
+    def broken_once() -> bool:
+        calls.append("called")
+        if len(calls) == 1:
+            raise RuntimeError("a bug in reload")
+        return original()
+
+    monkeypatch.setattr(store, "reload", broken_once)
+    edit(watched.server, config("second"))
+    watched.keeps_answering("first", 0.3)
+    assert calls
+    edit(watched.server, config("third"))
+    assert watched.seconds_until("third") < 1.0
+
+
+def test_reloads_are_parsed_off_the_event_loop(
+    watched: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = watched.server.app.services.store
+    original = store.reload
+    threads: list[str] = []
+
+    def slow_reload() -> bool:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.5)  # a big config
+        return original()
+
+    monkeypatch.setattr(store, "reload", slow_reload)
+    edit(watched.server, config("second"))
+    with httpx.Client(base_url=watched.server.url) as http:
+        assert until_called(threads) < 1.0
+        started = time.monotonic()
+        assert http.get("/-/health").status_code == 200
+        assert watched.ask() == "first"  # served while the reload runs
+        assert time.monotonic() - started < 0.3
+    assert watched.seconds_until("second") < 1.5
+    assert threads[0] != "mockllm-server"  # uvicorn's event loop runs there
+
+
+def until_called(calls: list[str], limit: float = 2.0) -> float:
+    started = time.monotonic()
+    while not calls and time.monotonic() - started < limit:
+        time.sleep(0.01)
+    return time.monotonic() - started

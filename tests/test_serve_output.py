@@ -60,7 +60,10 @@ def serve(tmp_path: Path, *args: str) -> tuple[str, int]:
                 assert time.monotonic() < deadline, "server did not start"
                 assert process.poll() is None, "server exited"
                 time.sleep(0.05)
-        body: dict[str, object] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "weather?"}]}
+        body: dict[str, object] = {
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "weather?"}],
+        }
         assert httpx.post(base + "/v1/chat/completions", json=body).status_code == 200
         body["stream"] = True
         assert httpx.post(base + "/v1/chat/completions", json=body).status_code == 200

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
+import ipaddress
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .core.limits import Limits
 from .core.tokens import Tokenizer
@@ -47,12 +51,174 @@ class MockLLMApp:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            endpoint = self._exact.get(scope["path"])
-            if endpoint is not None:
-                await endpoint(scope, receive, send)
-                return
+        """Serve one ASGI connection. An HTTP request carrying an ``Origin`` header (a web
+        page's) first passes the CORS policy of ``settings.cors_origins`` (:func:`_cors`):
+        a preflight is answered there, a refused origin gets a 403 and is not served, an
+        allowed one is served with the CORS response headers. Requests without ``Origin``
+        (SDKs, curl) are served as they are."""
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    guarded = await _cors(
+                        _cors_policy(self.services.settings.cors_origins), value, scope, send
+                    )
+                    if guarded is None:  # answered: a preflight or a refusal
+                        return
+                    send = guarded
+                    break
+            if not scope.get("root_path"):
+                endpoint = self._exact.get(scope["path"])
+                if endpoint is not None:
+                    await endpoint(scope, receive, send)
+                    return
         await self.router(scope, receive, send)
+
+
+# --- CORS: which web pages may call the server ---------------------------------------------
+
+_CORS_METHODS = b"GET, POST, PUT, DELETE, OPTIONS"
+_CORS_MAX_AGE = b"600"
+# Response headers a page can read without them being exposed (the CORS-safelisted ones),
+# and those that can never be exposed or are CORS's own.
+_CORS_NOT_EXPOSED = frozenset(
+    {
+        b"cache-control",
+        b"content-language",
+        b"content-length",
+        b"content-type",
+        b"expires",
+        b"last-modified",
+        b"pragma",
+        b"set-cookie",
+        b"vary",
+        b"access-control-allow-origin",
+        b"access-control-expose-headers",
+    }
+)
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TOKEN_LIST = re.compile(_TOKEN + rb"(?:[ \t]*,[ \t]*" + _TOKEN + rb")*")  # header names
+
+
+@dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """The browser origins allowed to call the server, from ``settings.cors_origins``:
+    ``'*'`` (any), a comma-separated list (compared without case and trailing ``/``), or
+    None (none). Same-origin requests are allowed whatever the setting (see
+    :meth:`allows`)."""
+
+    any_origin: bool
+    origins: frozenset[str]
+
+    @classmethod
+    def parse(cls, setting: str | None) -> CorsPolicy:
+        names = {o.strip().rstrip("/").lower() for o in (setting or "").split(",")}
+        names.discard("")
+        return cls("*" in names, frozenset(names - {"*"}))
+
+    def allows(self, origin: str, scope: Scope) -> bool:
+        """Whether a request from ``origin`` (the Origin header, decoded) may be served:
+        the setting allows it, or it is the server's own origin (``<scheme>://<Host>``) with
+        a Host that DNS cannot point elsewhere (an IP address or ``localhost``), so that a
+        DNS-rebinding page, same-origin in the browser's eyes, is still refused."""
+        origin = origin.lower()
+        if self.any_origin or origin in self.origins:
+            return True
+        host = _header(scope, b"host")
+        if host is None or f"{scope.get('scheme', 'http')}://{host.lower()}" != origin:
+            return False
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip("[]").lower()
+        if name == "localhost" or name.endswith(".localhost"):
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+
+@functools.lru_cache(maxsize=16)
+def _cors_policy(setting: str | None) -> CorsPolicy:
+    return CorsPolicy.parse(setting)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _cors(policy: CorsPolicy, raw_origin: bytes, scope: Scope, send: Send) -> Send | None:
+    """Apply ``policy`` to a request carrying ``Origin: raw_origin``. Returns the ``send``
+    to serve it with (adding ``access-control-allow-origin``, ``vary: origin`` and
+    ``access-control-expose-headers`` naming the answer's own headers, such as
+    ``x-request-id``, ``retry-after`` or the rate-limit ones), or None once it has answered:
+
+    * a preflight (``OPTIONS`` with ``access-control-request-method``): 204 with the allow
+      headers when the origin is allowed, else 403 without them (the browser then blocks);
+    * any other request from an origin not allowed: 403 with a JSON error naming
+      ``--cors-origins`` / ``MOCKLLM_CORS_ORIGINS``; nothing is served, no state changes.
+    """
+    origin = raw_origin.decode("latin-1").strip()
+    allowed = policy.allows(origin, scope)
+    preflight = scope["method"] == "OPTIONS" and (
+        _header(scope, b"access-control-request-method") is not None
+    )
+    allow_origin = b"*" if policy.any_origin else origin.encode("latin-1")
+    if allowed and preflight:
+        headers = [
+            (b"access-control-allow-origin", allow_origin),
+            (b"access-control-allow-methods", _CORS_METHODS),
+            (b"access-control-max-age", _CORS_MAX_AGE),
+            (b"vary", b"origin, access-control-request-method, access-control-request-headers"),
+        ]
+        requested = _header(scope, b"access-control-request-headers")
+        if requested and _TOKEN_LIST.fullmatch(requested.strip().encode("latin-1")):
+            headers.append((b"access-control-allow-headers", requested.strip().encode("latin-1")))
+        if _header(scope, b"access-control-request-private-network") == "true":
+            # Chrome's Private Network Access: a public page calling a local server.
+            headers.append((b"access-control-allow-private-network", b"true"))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return None
+    if not allowed:
+        log.warning(
+            "403: refused a request from the web page origin %r (%s %s); allow it with "
+            "--cors-origins or MOCKLLM_CORS_ORIGINS",
+            origin,
+            scope["method"],
+            scope["path"],
+        )
+        message = (
+            f"mockllm: requests from the web page origin '{origin}' are not allowed (a "
+            "browser sent this request: it carries an Origin header). Allow the origin with "
+            f"`mockllm serve --cors-origins {origin}` or MOCKLLM_CORS_ORIGINS={origin} "
+            "(a comma-separated list, or '*' for any origin)."
+        )
+        await JSONResponse(
+            {"error": {"message": message, "type": "permission_error", "code": "cors_origin"}},
+            status_code=403,
+            headers={"vary": "origin"},
+        )(scope, _no_body, send)
+        return None
+
+    async def send_with_cors(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            exposed = sorted({k.lower() for k, _ in headers} - _CORS_NOT_EXPOSED)
+            headers.append((b"access-control-allow-origin", allow_origin))
+            headers.append((b"vary", b"origin"))
+            if exposed:
+                headers.append((b"access-control-expose-headers", b", ".join(exposed)))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_cors
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 async def _health(request: Request) -> Response:
@@ -89,7 +255,13 @@ def _admin_routes(services: Services) -> list[BaseRoute]:
     def reset(_request: Request) -> Response:
         return JSONResponse({"reset": services.reset()})
 
-    return [Route("/-/reset", _admin(services, reset), methods=["POST"])]
+    def stats(_request: Request) -> Response:
+        return JSONResponse(services.stats())
+
+    return [
+        Route("/-/reset", _admin(services, reset), methods=["POST"]),
+        Route("/-/stats", _admin(services, stats), methods=["GET"]),
+    ]
 
 
 def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute]:

@@ -1,7 +1,7 @@
 """The ``mockllm`` command line.
 
 * ``mockllm serve [--config FILE] [--host H] [--port P] [--workers N] [--no-watch]
-  [--no-request-log] [--log-level L] [--strict-models]``
+  [--no-request-log] [--log-level L] [--strict-models] [--cors-origins ORIGINS]``
 * ``mockllm start -r FILE -h HOST -p PORT``: the original MockLLM command, kept working.
 * ``mockllm validate FILE [--strict]``: prints each problem as ``file:line:column: message``
   (warnings as ``file:line:column: warning: message``), then a summary line, all on stdout;
@@ -42,8 +42,9 @@ over the default. The config file is reloaded when it changes (unless --no-watch
 
 VALIDATE_DESCRIPTION = """\
 Check a config file without serving it. Prints each problem as
-`file:line:column: message`, each warning (a rule that can never answer) as
-`file:line:column: warning: message`, then a summary line, all on stdout.
+`file:line:column: message`, each warning (a rule that can never answer, a regex likely
+to backtrack catastrophically) as `file:line:column: warning: message`, then a summary
+line, all on stdout.
 Exit status: 0 valid, 1 invalid (or, with --strict, valid with warnings)."""
 
 SCHEMA_DESCRIPTION = """\
@@ -154,6 +155,15 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "true",
         ),
     )
+    serve.add_argument(
+        "--cors-origins",
+        metavar="ORIGINS",
+        help=_setting(
+            "cors_origins",
+            "browser origins allowed to call the server: '*' or a comma-separated list such "
+            "as http://localhost:3000; requests from other web pages get a 403",
+        ),
+    )
 
 
 def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -197,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--strict",
         action="store_true",
-        help="warnings (rules that can never answer) fail the run: exit 1",
+        help="warnings (rules that can never answer, risky regexes) fail the run: exit 1",
     )
     sub.add_parser(
         "schema",
@@ -269,17 +279,16 @@ def _run(overrides: dict[str, object]) -> int:
             "%d workers: sequence counters and stored responses are per worker",
             settings.workers,
         )
+    from .server import uvicorn_options
+
     uvicorn.run(
         app if settings.workers == 1 else "mockllm.app:app_from_environment",
         log_config=log_config,
         factory=settings.workers > 1,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
-        log_level=settings.log_level,
-        access_log=settings.log_level in ("debug", "trace"),
-        ws="none",  # no dialect speaks WebSocket
-        timeout_graceful_shutdown=5,
+        # Address, log level, the guarded HTTP protocol and connection limits, ws="none":
+        # the same options as mockllm.testing.MockServer.
+        **uvicorn_options(settings),
     )
     return 0
 
@@ -287,10 +296,18 @@ def _run(overrides: dict[str, object]) -> int:
 def _validate(path: str, strict: bool = False) -> int:
     """``mockllm validate``: problems, warnings and the summary on stdout, in that order.
     Returns 1 when invalid, or when ``strict`` and there are warnings; else 0."""
-    from .rules.loader import ConfigError, load_config_file
+    from pydantic import ValidationError
 
+    from .core.limits import Limits
+    from .rules.loader import ConfigError, load_config_file
+    from .settings import Settings
+
+    try:  # the budgets the server would load the file with (MOCKLLM_LIMIT_*)
+        limits = Limits.from_settings(Settings())
+    except ValidationError:
+        limits = Limits()
     try:
-        config = load_config_file(path)
+        config = load_config_file(path, limits)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)
@@ -341,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "request_log": False if args.no_request_log else None,
             "log_level": args.log_level,
             "strict_models": args.strict_models,
+            "cors_origins": args.cors_origins,
         }
     )
 

@@ -34,13 +34,18 @@ from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall,
 from .rules.replies import Plan, PlannedCall
 from .rules.ruleset import Decision, describe_rule
 from .rules.store import ConfigStore
-from .rules.templates import TemplateContext
+from .rules.templates import TemplateBudgetError, TemplateContext
 from .state import CounterStore, MemoryCounters
 from .wire import new_id
 
 log = logging.getLogger("mockllm.engine")
 
 _CACHE_SIZE = 2048
+_CACHED_CHARS = 64 * 1024
+"""Answer texts longer than this are split every time (generated JSON of a large schema
+is rarely asked for twice), so one big answer cannot fill the cache."""
+_BYTES_PER_TOKEN = 90
+"""Estimated memory of one cached token: the int in the list and its piece of text."""
 _KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
 _KIND_BY_STATUS[503] = "overloaded"
 
@@ -114,11 +119,16 @@ class Engine:
         limits: Limits | None = None,
     ) -> None:
         self.store = store
-        self.limits = limits or Limits()
         self.tokenizer = tokenizer
         self.traits = dict(traits or {})
-        self.counters: CounterStore = counters if counters is not None else MemoryCounters()
+        self.limits = limits or Limits()
+        self.counters: CounterStore = (
+            counters
+            if counters is not None
+            else MemoryCounters(self.limits.counters_max, self.limits.counters_ttl_seconds)
+        )
         self._pieces: dict[tuple[str, str], tuple[list[int], list[str]]] = {}
+        self._pieces_bytes = 0
         self._snapshot: object = None
 
     def resolve_model(self, provider: str, name: str) -> ModelInfo:
@@ -140,21 +150,36 @@ class Engine:
         return ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
 
     def _split(self, text: str, encoding: str) -> tuple[list[int], list[str]]:
+        """Tokens of an answer ``text`` and the text of each. Answers repeat (a rule's reply
+        is the same text every time), so splits of texts up to :data:`_CACHED_CHARS` are
+        remembered, within ``limits.token_cache_bytes`` (estimated) in all."""
         key = (text, encoding)
         found = self._pieces.get(key)
         if found is None:
             tokens = self.tokenizer.encode(text, encoding)
             found = (tokens, self.tokenizer.pieces(tokens, encoding))
-            if len(self._pieces) >= _CACHE_SIZE:
-                self._pieces.clear()
-            self._pieces[key] = found
+            if len(text) <= _CACHED_CHARS:
+                cost = 2 * len(text) + _BYTES_PER_TOKEN * len(tokens) + 200
+                if (
+                    len(self._pieces) >= _CACHE_SIZE
+                    or self._pieces_bytes + cost > self.limits.token_cache_bytes
+                ):
+                    self._pieces.clear()
+                    self._pieces_bytes = 0
+                self._pieces[key] = found
+                self._pieces_bytes += cost
         return found
 
     def prompt_tokens(self, request: ChatRequest, model: ModelInfo) -> int:
-        """Prompt tokens of ``request`` as its provider counts them."""
+        """Prompt tokens of ``request`` as its provider counts them: exact up to the model's
+        context window; past it, an estimate (the work stays bounded by the window)."""
         traits = self.traits.get(request.provider, Traits())
         return self.tokenizer.count_messages(
-            request.messages, request.tools, model.tokenizer, anthropic=traits.anthropic_tokens
+            request.messages,
+            request.tools,
+            model.tokenizer,
+            anthropic=traits.anthropic_tokens,
+            stop_above=model.context_window,
         )
 
     def complete(self, request: ChatRequest) -> Completion:
@@ -215,8 +240,14 @@ class Engine:
                     "counters (POST /-/reset, MockServer.reset()) or send a new "
                     f"{settings.conversation_header} header)"
                 )
-            log.error("%s", message)
             outcome.note(reason=message)
+            if isinstance(exc, TemplateBudgetError):
+                # A request-sized render (a huge prompt through a template): the client's 400.
+                log.warning("%s", message)
+                raise MockError(
+                    "invalid_request", message, code="mockllm_template_budget"
+                ) from None
+            log.error("%s", message)
             raise MockError("server", message) from None
         if plan.error is not None:
             raise error_from_reply(plan)
@@ -242,16 +273,48 @@ class Engine:
         return Plan(text=rules.default_text.render(context)), "(default)"
 
     def _generate(self, schema: Any, seed: int, what: str) -> str:
-        from .core.json_instances import UnsatisfiableSchema, generate
+        """JSON valid against ``schema``, within ``self.limits``; the dialect's 400 when the
+        schema cannot be satisfied (``mockllm_unsatisfiable_schema``) or a value would pass a
+        budget (``mockllm_schema_too_large``, naming the ``MOCKLLM_LIMIT_*`` that raises it)."""
+        from .core.json_instances import SchemaTooLarge, UnsatisfiableSchema, generate
 
+        if not isinstance(schema, Mapping | bool):
+            raise MockError(
+                "invalid_request",
+                f"mockllm cannot produce JSON valid against {what}: a JSON Schema is an object "
+                f"or a boolean, not {type(schema).__name__}",
+                code="mockllm_unsatisfiable_schema",
+            )
+        limit = self.limits.json_max_bytes
         try:
-            return orjson.dumps(generate(schema, seed=seed)).decode()
+            text = orjson.dumps(generate(schema, seed=seed, limits=self.limits)).decode()
+        except SchemaTooLarge as exc:
+            raise MockError(
+                "invalid_request",
+                f"mockllm will not produce JSON for {what}: {exc}",
+                code="mockllm_schema_too_large",
+            ) from None
         except UnsatisfiableSchema as exc:
             raise MockError(
                 "invalid_request",
                 f"mockllm cannot produce JSON valid against {what}: {exc}",
                 code="mockllm_unsatisfiable_schema",
             ) from None
+        except orjson.JSONEncodeError as exc:  # not expected: generate() writes plain JSON
+            raise MockError(
+                "invalid_request",
+                f"mockllm cannot write the JSON made for {what}: {exc}",
+                code="mockllm_unsatisfiable_schema",
+            ) from None
+        if len(text) > limit:  # the running estimate does not count escapes
+            raise MockError(
+                "invalid_request",
+                f"mockllm will not produce JSON for {what}: the value would be {len(text)} "
+                f"bytes, more than json_max_bytes = {limit} (MOCKLLM_LIMIT_JSON_MAX_BYTES "
+                "raises it)",
+                code="mockllm_schema_too_large",
+            )
+        return text
 
     def _json_text(self, request: ChatRequest, plan: Plan, seed: int) -> str:
         if plan.json == "schema":

@@ -27,6 +27,24 @@ class Services:
     providers: ProviderRegistry
     limits: Limits
 
+    def stats(self) -> dict[str, int]:
+        """Sizes of what the server keeps across requests (bounded by :attr:`limits`), and
+        the asyncio tasks alive: what a soak test watches for growth."""
+        import asyncio
+
+        counters = self.engine.counters
+        try:
+            tasks = len(asyncio.all_tasks())
+        except RuntimeError:  # no running loop (called outside the server)
+            tasks = 0
+        return {
+            "asyncio_tasks": tasks,
+            "sequence_counters": len(counters),
+            "token_cache_entries": len(self.engine._pieces),
+            "token_cache_bytes": self.engine._pieces_bytes,
+            "config_reloads": self.store.reloads,
+        }
+
     def reset(self) -> list[str]:
         """Reset the state that requests build up, leaving the config in force: sequence
         counters start over. Returns the names of what was reset."""

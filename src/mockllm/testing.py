@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from .app import MockLLMApp, create_app
+from .server import uvicorn_options
 from .settings import Settings
 
 
@@ -37,7 +38,9 @@ class MockServer:
 
     Give ``config`` (a path) or ``config_text`` (YAML written to a temporary file, which
     :meth:`write_config` may rewrite to exercise hot reload); other keyword arguments are
-    :class:`~mockllm.settings.Settings` fields.
+    :class:`~mockllm.settings.Settings` fields (``limit_header_timeout_seconds=1``,
+    ``cors_origins="http://localhost:3000"``...). It is served with the uvicorn options of
+    ``mockllm serve`` (:func:`mockllm.server.uvicorn_options`).
     """
 
     def __init__(
@@ -57,16 +60,11 @@ class MockServer:
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
             raise
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host="127.0.0.1",
-                port=self.port,
-                log_level="warning",
-                lifespan="on",
-                ws="none",  # no provider speaks WebSocket: do not import a WebSocket library
-            )
-        )
+        # The options `mockllm serve` uses (guarded HTTP protocol, connection limits), on
+        # loopback and quieter.
+        options = uvicorn_options(self.settings)
+        options.update(host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(uvicorn.Config(self.app, **options))
         self._thread: threading.Thread | None = None
 
     @property

@@ -3,13 +3,15 @@ endpoint that runs a handler and guarantees a provider-shaped answer whatever ha
 
 Provider routes are raw ASGI endpoints rather than framework routes: the hot path reads the
 body, runs the handler and writes bytes, with no per-request framework objects. Whatever the
-handler raises becomes the provider's own error envelope; the connection stays usable.
+handler raises, and whatever fails while its answer is serialized, becomes the provider's own
+error envelope; a response is always completed and the connection stays usable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -118,7 +120,15 @@ Result = JsonResult | StreamResult
 Handler = Callable[[HttpCall], Awaitable[Result]]
 
 
+_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """``headers`` as ASGI wants them; ValueError for a value the HTTP server would refuse
+    to write (a control character: it would drop the connection instead)."""
+    for value in headers.values():
+        if _BAD_HEADER_VALUE.search(value) is not None:
+            raise ValueError(f"invalid header value {value!r}")
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
@@ -162,46 +172,128 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
+def _server_error() -> MockError:
+    return MockError("server", SERVER_ERROR_MESSAGE)
+
+
+LAST_RESORT = orjson.dumps(
+    {
+        "error": {
+            "message": SERVER_ERROR_MESSAGE,
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+)
+"""The body of a 500 when even the provider's own error envelope cannot be built."""
+
+
+def render_error(provider: Provider, error: MockError, call: HttpCall) -> JsonResult:
+    """``error`` in the provider's envelope; its 500 if rendering fails (a bug), and a
+    generic JSON 500 if even that fails."""
+    try:
+        return provider.render_error(error, call)
+    except Exception:
+        log.exception("error while rendering an error of %s %s", call.method, call.path)
+    try:
+        return provider.render_error(_server_error(), call)
+    except Exception:
+        log.exception("error while rendering a server error of %s %s", call.method, call.path)
+    return JsonResult(LAST_RESORT, 500)
+
+
+Prepared = tuple[JsonResult, list[tuple[bytes, bytes]], bytes]
+
+
+def _serialized(result: JsonResult) -> bytes:
+    return result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
+
+
+def _prepare_json(result: JsonResult, provider: Provider, call: HttpCall) -> Prepared:
+    headers = provider.response_headers(call)
+    headers.update(result.headers)
+    body = _serialized(result)
+    headers["content-type"] = result.media_type
+    headers["content-length"] = str(len(body))
+    return result, _encode_headers(headers), body
+
+
+def _prepared(result: JsonResult, provider: Provider, call: HttpCall) -> Prepared:
+    """The result to write (``result``, or the provider's 500 when something fails while
+    building it: a body orjson cannot serialize, a header the HTTP server would refuse),
+    its encoded headers and its body. Nothing is sent before this succeeds."""
+    try:
+        return _prepare_json(result, provider, call)
+    except Exception:
+        log.exception("error while serializing the answer to %s %s", call.method, call.path)
+    fallback = render_error(provider, _server_error(), call)
+    try:
+        return _prepare_json(fallback, provider, call)
+    except Exception:  # the provider's own headers fail: its envelope without them
+        log.exception("error while serializing a server error of %s %s", call.method, call.path)
+    try:
+        body = _serialized(fallback)
+    except Exception:
+        log.exception("error while serializing a server error of %s %s", call.method, call.path)
+        fallback, body = JsonResult(LAST_RESORT, 500), LAST_RESORT
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    return fallback, headers, body
+
+
+def _stream_error(provider: Provider, error: MockError, call: HttpCall) -> bytes:
+    """``error`` as the provider's in-stream event; a generic one if rendering fails."""
+    try:
+        return provider.stream_error(error, call)
+    except Exception:
+        log.exception("error while rendering a stream error of %s %s", call.method, call.path)
+    try:
+        return provider.stream_error(_server_error(), call)
+    except Exception:
+        log.exception("error while rendering a stream error of %s %s", call.method, call.path)
+    return b"data: " + LAST_RESORT + b"\n\n"
+
+
 async def send_result(
     send: Send,
     result: Result,
     provider: Provider,
     call: HttpCall,
     receive: Receive | None = None,
-    finish: Callable[[], None] | None = None,
-) -> None:
-    """Write ``result`` with the provider's standard headers; an exception while streaming
-    becomes the provider's in-stream error event and ends the stream cleanly.
+    finish: Callable[[Result], None] | None = None,
+) -> Result:
+    """Write ``result`` with the provider's standard headers and return what was written
+    (the provider's 500 instead of a JSON answer that could not be serialized). An
+    exception while streaming becomes the provider's in-stream error event and ends the
+    stream cleanly: a response is always completed.
 
-    ``finish`` runs just before the last piece of the body is sent, so what it records
-    (the request's log line) is there by the time the client has the whole answer."""
-    headers = provider.response_headers(call)
-    headers.update(result.headers)
+    ``finish`` runs with the result written just before the last piece of the body is
+    sent, so what it records (the request's log line) is there by the time the client
+    has the whole answer."""
     if isinstance(result, JsonResult):
-        body = result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
-        headers["content-type"] = result.media_type
-        headers["content-length"] = str(len(body))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": result.status,
-                "headers": _encode_headers(headers),
-            }
-        )
+        result, raw_headers, body = _prepared(result, provider, call)
+        await send({"type": "http.response.start", "status": result.status, "headers": raw_headers})
         if finish is not None:
-            finish()
+            finish(result)
         await send({"type": "http.response.body", "body": body})
-        return
-    headers["content-type"] = result.media_type
-    headers["cache-control"] = "no-cache"
-    headers["x-accel-buffering"] = "no"
-    await send(
-        {
+        return result
+    try:
+        headers = provider.response_headers(call)
+        headers.update(result.headers)
+        headers["content-type"] = result.media_type
+        headers["cache-control"] = "no-cache"
+        headers["x-accel-buffering"] = "no"
+        start = {
             "type": "http.response.start",
             "status": result.status,
             "headers": _encode_headers(headers),
         }
-    )
+    except Exception:
+        log.exception("error while starting the stream of %s %s", call.method, call.path)
+        await _close(result.chunks)
+        error = render_error(provider, _server_error(), call)
+        return await send_result(send, error, provider, call, receive, finish)
+    await send(start)
     watcher = None
     if result.paced and receive is not None:
         watcher = asyncio.ensure_future(_disconnected(receive))
@@ -210,24 +302,23 @@ async def send_result(
             if watcher is not None and watcher.done():
                 log.info("client went away during %s %s; stream stopped", call.method, call.path)
                 if finish is not None:
-                    finish()
-                return
+                    finish(result)
+                return result
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except MockError as exc:
         await send(
             {
                 "type": "http.response.body",
-                "body": provider.stream_error(exc, call),
+                "body": _stream_error(provider, exc, call),
                 "more_body": True,
             }
         )
     except Exception:
         log.exception("error while streaming %s %s", call.method, call.path)
-        error = MockError("server", SERVER_ERROR_MESSAGE)
         await send(
             {
                 "type": "http.response.body",
-                "body": provider.stream_error(error, call),
+                "body": _stream_error(provider, _server_error(), call),
                 "more_body": True,
             }
         )
@@ -235,8 +326,18 @@ async def send_result(
         if watcher is not None:
             watcher.cancel()
     if finish is not None:
-        finish()
+        finish(result)
     await send({"type": "http.response.body", "body": b""})
+    return result
+
+
+async def _close(chunks: AsyncIterator[bytes]) -> None:
+    close = getattr(chunks, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:
+            log.exception("error while closing a stream")
 
 
 def log_request(
@@ -322,15 +423,15 @@ class Endpoint:
             call.body = await read_body(receive, self.services.settings.max_body_bytes)
             result = await spec.handler(call)
         except MockError as exc:
-            result = provider.render_error(exc, call)
+            result = render_error(provider, exc, call)
         except Exception:
             log.exception("unexpected error in %s %s", method, call.path)
-            result = provider.render_error(MockError("server", SERVER_ERROR_MESSAGE), call)
+            result = render_error(provider, _server_error(), call)
         finish = None
         if self.log_requests and request_log.isEnabledFor(logging.INFO):
 
-            def finish() -> None:
-                log_request(call, provider, result, facts)
+            def finish(written: Result) -> None:
+                log_request(call, provider, written, facts)
 
         try:
             await send_result(send, result, provider, call, receive, finish)
@@ -366,11 +467,11 @@ class NotFound:
         except MockError:
             pass
         error = MockError("not_found", f"Invalid URL ({scope['method']} {scope['path']})")
-        result = provider.render_error(error, call)
+        result = render_error(provider, error, call)
         finish = None
         if self.services.settings.request_log and request_log.isEnabledFor(logging.INFO):
 
-            def finish() -> None:
-                log_request(call, provider, result, None)
+            def finish(written: Result) -> None:
+                log_request(call, provider, written, None)
 
         await send_result(send, result, provider, call, finish=finish)

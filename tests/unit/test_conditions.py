@@ -6,14 +6,18 @@ answers, through ``RuleSet.decide`` (with fresh counters) or the dry run ``RuleS
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from mockllm.core.conversation import Conversation
+from mockllm.core.limits import Limits
 from mockllm.core.types import ChatRequest, Message, TextPart, ToolCall, ToolChoice, ToolSpec
-from mockllm.rules.loader import parse_config
+from mockllm.rules.conditions import RateLimitedLog, backtracking_risk
+from mockllm.rules.loader import ConfigError, parse_config
 from mockllm.rules.ruleset import RuleSet
 from mockllm.state import MemoryCounters
 
@@ -662,3 +666,158 @@ def test_closest_limit_and_order() -> None:
 
 def test_closest_of_a_config_without_rules_is_empty() -> None:
     assert ruleset("responses: {a: b}\n").closest(Conversation(NO_TOOLS)) == []
+
+
+def test_closest_names_the_file_by_its_base_name_only() -> None:
+    text = (
+        "rules:\n  - {name: it, match: {prompt: a}, reply: x}\n  - {match: {prompt: b}, reply: y}\n"
+    )
+    rules = parse_config(text, "/home/someone/project/configs/rules.yml").rules
+    found = rules.closest(Conversation(request(user("c"))))
+    assert found == [
+        "'it' (rules.yml:2:5): failed prompt exact 'a'",
+        "rule #2 at rules.yml:3:5: failed prompt exact 'b'",
+    ]
+
+
+# --- regular expressions: re syntax, a time budget per match --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("match", "text", "expected"),
+    [
+        ("{prompt: {regex: '(?i)^hello\\b'}}", "Hello there", True),
+        ("{prompt: {regex: 'wor(?=ld)'}}", "hello world", True),  # searched anywhere
+        ("{prompt: {regex: '(?P<w>o)(?P=w)'}}", "foo", True),
+        ("{prompt: {regex: '\\d{3}'}}", "ab12c", False),
+        ("{prompt: {regex: '\\d'}}", "\u0663", True),  # Unicode digits, as re does
+        ("{prompt: {regex: '(?>a+)b'}}", "aab", True),  # atomic groups (Python 3.11 re)
+        ("{prompt: {regex: 'x{e<=1}'}}", "y", False),  # literal braces, not fuzzy matching
+        ("{prompt: {regex: 'x{e<=1}'}}", "say x{e<=1}", True),
+        ("{model: {regex: 'gpt-4o'}}", "gpt-4o-mini", False),  # the whole name
+        ("{model: {glob: 'gpt-4o*'}}", "gpt-4o-mini", True),
+    ],
+)
+def test_regexes_keep_the_semantics_of_python_re(match: str, text: str, expected: bool) -> None:
+    req = request(user(text), model=text if "model" in match else "gpt-4o")
+    assert holds(match, req) is expected
+
+
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+def test_a_bracket_inside_a_set_is_a_character_as_in_python_re() -> None:
+    # re reads '[[:alpha:]]+' as the set '[:alph' then ']+' (and warns); regex, as a class
+    match = "{prompt: {regex: '^[[:alpha:]]+$'}}"
+    assert not holds(match, request(user("alpha")))
+    assert holds(match, request(user("a]]")))
+
+
+@pytest.mark.parametrize("pattern", ["\\p{L}", "(?V1)a", "(?r)a", "(?|a)"])
+def test_regex_syntax_beyond_python_re_is_a_config_error(pattern: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        one_rule(f"{{prompt: {{regex: '{pattern}'}}}}")
+    assert "match.prompt.regex: invalid regex" in str(caught.value)
+
+
+EVIL = "a" * 40 + "!"  # minutes for '^(a|aa)+$' without a budget
+
+
+@pytest.mark.parametrize(
+    ("match", "req"),
+    [
+        ("{prompt: {regex: '^(a|aa)+$'}}", request(user(EVIL))),
+        ("{system: {regex: '^(a|aa)+$'}}", request(system(EVIL), user("x"))),
+        ("{any_message: {regex: '^(a|aa)+$'}}", request(*[user(EVIL)] * 20)),
+        ("{model: {regex: '(a|aa)+'}}", request(user("x"), model=EVIL[:-1] + "b")),
+        ("{headers: {x-a: {regex: '^(a|aa)+$'}}}", request(user("x"), headers={"x-a": EVIL})),
+        ("{metadata: {k: {regex: '^(a|aa)+$'}}}", request(user("x"), metadata={"k": EVIL})),
+        (
+            "{tool_result: {content: {regex: '^(a|aa)+$'}}}",
+            request(user("x"), assistant("", ToolCall("c1", "f", "{}")), result("c1", EVIL)),
+        ),
+    ],
+    ids=["prompt", "system", "any_message", "model", "header", "metadata", "tool_result"],
+)
+def test_a_regex_past_its_budget_does_not_hold_and_costs_its_budget_once(
+    match: str, req: ChatRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = Limits(regex_timeout_ms=20)
+    rules = parse_config(
+        f"rules:\n  - name: it\n    match: {match}\n    reply: matched\n", "f.yml", limits
+    ).rules
+    started = time.monotonic()
+    assert decide(rules, req) is None
+    assert time.monotonic() - started < 0.5  # any_message: one budget for all messages
+    [record] = [r for r in caplog.records if r.name == "mockllm.rules"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage().startswith("rule 'it': ")
+    assert "was stopped after 20 ms (MOCKLLM_LIMIT_REGEX_TIMEOUT_MS)" in record.getMessage()
+    assert "the condition does not hold" in record.getMessage()
+
+
+def test_timeout_warnings_are_rate_limited_per_rule_and_condition(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limits = Limits(regex_timeout_ms=5)
+    text = (
+        "rules:\n"
+        "  - {name: one, match: {prompt: {regex: '^(a|aa)+$'}}, reply: x}\n"
+        "  - {name: two, match: {prompt: {regex: '^(a|aa)+$'}}, reply: y}\n"
+    )
+    rules = parse_config(text, "f.yml", limits).rules
+    for _ in range(5):
+        assert decide(rules, request(user(EVIL))) is None
+    messages = [r.getMessage() for r in caplog.records if r.name == "mockllm.rules"]
+    assert [m.split(":")[0] for m in messages] == ["rule 'one'", "rule 'two'"]
+
+
+def test_the_rate_limited_log_counts_what_it_held_back(caplog: pytest.LogCaptureFixture) -> None:
+    log = RateLimitedLog(logging.getLogger("mockllm.rules"), interval=0.05)
+    for _ in range(3):
+        log.warning("k", "slow")
+    time.sleep(0.06)
+    log.warning("k", "slow")
+    messages = [r.getMessage() for r in caplog.records if r.name == "mockllm.rules"]
+    assert messages == ["slow", "slow (2 more time(s) in the last 0 s)"]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^(a+)+$",
+        "(a|aa)*",
+        "(.*)*",
+        "^(\\w+\\s?)*$",
+        "^([a-z]+|[0-9]+)*$",
+        "(x+x+)+y",
+        "(.*a){20}",
+        "^(.*?,)*$",
+        "((ab)*)*c",
+        "(?:\\d|\\d\\d)+$",
+    ],
+)
+def test_backtracking_risk_spots_nested_quantifiers(pattern: str) -> None:
+    assert backtracking_risk(pattern) is not None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^weather",
+        "(?i)hello\\s+world",
+        "(a|b)*",
+        "(\\d+\\.){3}\\d+",
+        "([^,]*,)*",
+        "(a+b)*",
+        "(\\s*,\\s*\\w+)*",
+        "(https?://)+",
+        "(a|ab)*c",
+        "(foo|bar)+",
+        "^gpt-4o(-mini)?$",
+        "(?>a+)+b",
+        "(a++)+b",
+        "^(?:[a-z0-9-]+\\.)*example\\.com$",
+        "[",  # not even a pattern: no opinion
+    ],
+)
+def test_backtracking_risk_leaves_ordinary_patterns_alone(pattern: str) -> None:
+    assert backtracking_risk(pattern) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from pathlib import Path
 
 import jsonschema
@@ -11,6 +12,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from mockllm.core.limits import Limits
 from mockllm.core.types import ChatRequest, Message, TextPart
 from mockllm.rules.jsonschema import config_json_schema
 from mockllm.rules.loader import (
@@ -486,6 +488,176 @@ def test_an_unnamed_rule_answers_as_its_position_from_1_and_location() -> None:
         ChatRequest("openai", "chat.completions", "gpt-4o", (Message("user", (TextPart("b"),)),))
     )
     assert answer.rule == "rule #2 at f.yml:3:5"
+
+
+def test_rules_are_named_to_clients_by_the_file_base_name_problems_by_the_path_given(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "configs" / "rules.yml"
+    path.parent.mkdir()
+    path.write_text(
+        "rules:\n  - {match: {prompt: a}, reply: A}\n  - {match: {prompt: a}, reply: B}\n",
+        encoding="utf-8",
+    )
+    config = load_config_file(path)
+    assert [r.name for r in config.rules.rules] == [
+        "rule #1 at rules.yml:2:5",
+        "rule #2 at rules.yml:3:5",
+    ]
+    assert [str(r.location) for r in config.rules.rules] == ["rules.yml:2:5", "rules.yml:3:5"]
+    [warning] = config.warnings  # for the user's terminal: the path as given
+    assert str(warning.location) == f"{path}:3:5"
+    assert f"rule #1 at {path}:2:5 is tried first" in warning.message
+    windows = parse_config("rules:\n  - reply: x\n", "C:\\Users\\me\\rules.yml")
+    assert windows.rules.rules[0].name == "rule #1 at rules.yml:2:5"
+
+
+# --- loading is bounded: aliases, nesting, values YAML cannot build --------------------------
+
+
+def aliases(count: int) -> str:
+    """A valid config using ``count`` aliases of one reply."""
+    rules = "".join(f"  - {{match: {{prompt: p{i}}}, reply: *r}}\n" for i in range(count))
+    return f"rules:\n  - {{match: {{prompt: first}}, reply: &r hello}}\n{rules}"
+
+
+def test_aliases_up_to_the_limit_are_fine_one_more_is_refused_where_it_is() -> None:
+    config = parse_config(aliases(100), "f.yml")
+    assert len(config.rules.rules) == 101
+    assert problems(aliases(101)) == [
+        "f.yml:103:36: too many YAML aliases (101 > 100, counting the aliases inside what an "
+        "alias copies): alias bombs are refused; MOCKLLM_LIMIT_YAML_MAX_ALIASES raises the limit"
+    ]
+    assert len(parse_config(aliases(101), "f.yml", Limits(yaml_max_aliases=101)).rules.rules)
+
+
+def test_aliases_inside_copied_content_count_each_time_it_is_copied() -> None:
+    # a list holding 3 aliases, then 3 aliases of it: 3 + 3 * (1 + 3) = 15
+    text = (
+        "rules:\n"
+        "  - {match: {prompt: a}, reply: {text: &t x}}\n"
+        "  - {match: {any_message: {contains: &l [*t, *t, *t]}}, reply: y}\n"
+        "  - {match: {prompt: b}, reply: {json: [*l, *l, *l]}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "f.yml", Limits(yaml_max_aliases=14))
+    assert "too many YAML aliases (15 > 14" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:  # valid YAML, then a schema problem
+        parse_config(text, "f.yml", Limits(yaml_max_aliases=15))
+    assert "aliases" not in str(caught.value)
+
+
+def test_a_billion_laughs_is_refused_in_milliseconds() -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for name, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    started = time.monotonic()
+    found = problems("\n".join(lines) + "\n")
+    assert time.monotonic() - started < 0.5
+    assert found == [
+        "f.yml:4:8: too many YAML aliases (190 > 100, counting the aliases inside what an "
+        "alias copies): alias bombs are refused; MOCKLLM_LIMIT_YAML_MAX_ALIASES raises the limit"
+    ]
+
+
+def test_merge_keys_merge_and_keys_written_win() -> None:
+    text = (
+        "rules:\n"
+        "  - name: base\n"
+        "    match: {prompt: base}\n"
+        "    reply: &base {text: base text, finish_reason: length}\n"
+        "  - name: child\n"
+        "    match: {prompt: child}\n"
+        "    reply:\n"
+        "      <<: [*base, {text: ignored, seed: 7}]\n"
+        "      text: child text\n"
+    )
+    rules = parse_config(text, "f.yml").rules.rules
+    child = rules[1].replies[0].spec
+    assert (child.text, child.finish_reason, child.seed) == ("child text", "length", 7)
+    assert problems("rules:\n  - reply:\n      <<: 3\n") == [
+        "f.yml:3:11: a merge key (<<) takes a mapping or a list of mappings",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "rules: &r\n  - reply: *r\n",
+            "f.yml:1:8: recursive YAML alias: this anchor's content uses itself",
+            id="recursive-alias",
+        ),
+        pytest.param(
+            "rules:\n  - reply: {seed: " + "1" * 5000 + "}\n",
+            "f.yml:2:19: cannot read this value: Exceeds the limit (4300 digits)",
+            id="huge-integer",
+        ),
+        pytest.param(
+            "rules:\n  - reply: 2001-13-45\n",
+            "f.yml:2:12: cannot read this value: month must be in 1..12",
+            id="impossible-date",
+        ),
+        pytest.param(
+            "rules:\n  - reply: {json: " + "[" * 200 + "]" * 200 + "}\n",
+            "f.yml:2:115: the YAML nests more than 100 levels deep",
+            id="deep-flow",
+        ),
+    ],
+)
+def test_yaml_that_cannot_be_read_is_a_problem_never_a_crash(text: str, expected: str) -> None:
+    started = time.monotonic()
+    found = problems(text)
+    assert time.monotonic() - started < 1.0
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_deep_flow_nesting_is_refused_quickly_whatever_its_depth() -> None:
+    started = time.monotonic()
+    assert problems("[" * 100_000 + "]" * 100_000) == [
+        "f.yml:1:101: the YAML nests more than 100 levels deep"
+    ]
+    assert time.monotonic() - started < 1.0  # PyYAML alone: minutes
+
+
+def test_templates_compile_without_being_evaluated() -> None:
+    text = (
+        "rules:\n"
+        "  - reply: \"{{ 'a' * 10**8 }}\"\n"
+        "  - reply: \"{{ 'a' | center(10**9) }}{{ 'b' | center(1000000000) }}\"\n"
+        '  - reply: "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}'
+        '{% endfor %}"\n'
+        "defaults:\n  unknown_response: \"{{ 'x' * 10**9 }}\"\n"
+    )
+    started = time.monotonic()
+    config = parse_config(text, "f.yml")
+    assert time.monotonic() - started < 0.5
+    assert len(config.rules.rules) == 3
+
+
+def test_regexes_likely_to_backtrack_are_warnings_naming_the_rule_and_field() -> None:
+    text = (
+        "rules:\n"
+        "  - name: ok\n"
+        "    match: {prompt: {regex: '^(a|b)+$'}}\n"
+        "    reply: x\n"
+        "  - match:\n"
+        "      headers: {X-Trace: {regex: '(\\w+\\s?)*$'}}\n"
+        "      tool_result: {tool: {regex: '(a+)+'}}\n"
+        "    reply: y\n"
+    )
+    config = parse_config(text, "f.yml", Limits(regex_timeout_ms=30))
+    found = [str(w) for w in config.warnings]
+    assert len(found) == 2, found
+    assert found[0].startswith(
+        "f.yml:6:34: rule #2: match.headers.X-Trace.regex: '(\\\\w+\\\\s?)*$': a repeated part of "
+        "it can match the same text in more than one way"
+    )
+    assert found[0].endswith(
+        "each match is stopped after 30 ms (MOCKLLM_LIMIT_REGEX_TIMEOUT_MS) and the "
+        "condition then does not hold"
+    )
+    assert found[1].startswith("f.yml:7:35: rule #2: match.tool_result.tool.regex: '(a+)+'")
 
 
 # --- the JSON Schema of the config file (mockllm schema) ------------------------------------

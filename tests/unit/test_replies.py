@@ -8,6 +8,7 @@ stream chunks, finish reasons and usage on the wire) goes through a real server.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,11 +21,12 @@ import yaml
 from openai.types.chat import ChatCompletion
 
 from mockllm.core.conversation import Conversation
+from mockllm.core.limits import Limits
 from mockllm.core.types import ChatRequest, Message, TextPart, ToolCall, ToolSpec
 from mockllm.rules.loader import ConfigError, parse_config
 from mockllm.rules.replies import Plan
 from mockllm.rules.ruleset import RuleSet
-from mockllm.rules.templates import TemplateContext
+from mockllm.rules.templates import TemplateBudgetError, TemplateContext
 from mockllm.state import CounterStore, MemoryCounters
 from mockllm.testing import MockServer
 
@@ -105,7 +107,9 @@ def plan(
     """The plan rule ``r`` (whose reply is ``reply``) gives ``req``."""
     rules = rules if rules is not None else ruleset(reply)
     conversation = Conversation(req)
-    decision = rules.decide(conversation, counters or MemoryCounters(), HEADER)
+    decision = rules.decide(
+        conversation, counters if counters is not None else MemoryCounters(), HEADER
+    )
     assert decision.rule == "r" and decision.reply is not None
     return decision.reply.render(TemplateContext(conversation, decision.counter))
 
@@ -238,6 +242,165 @@ def test_counter_counts_the_rules_answers_per_conversation(reply: dict[str, Any]
     seen = [rendered(first), rendered(first), rendered(other), rendered(first)]
     digits = ["".join(ch for ch in text if ch.isdigit()) for text in seen]
     assert digits == ["1", "2", "1", "3"]
+
+
+# --- template budgets (MOCKLLM_LIMIT_TEMPLATE_*) --------------------------------------------
+
+
+def budget_error(template: str, limits: Limits | None = None, **reply: Any) -> str:
+    """The message of the :class:`TemplateBudgetError` rendering ``template`` raises."""
+    rules = parse_config(config({"text": template, **reply}), "f.yml", limits).rules
+    started = time.monotonic()
+    with pytest.raises(TemplateBudgetError) as caught:
+        plan(None, rules=rules)
+    assert time.monotonic() - started < 1.0
+    return str(caught.value)
+
+
+OUTPUT = "over the template output budget of 1000000 (MOCKLLM_LIMIT_TEMPLATE_MAX_OUTPUT)"
+NUMBERS = "template numbers are limited to 4300 digits"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ 'a' * 10**8 }}", f"'*' would make at least 100000000 characters or items, {OUTPUT}"),
+        ("{{ 10**8 * 'ab' }}", f"'*' would make at least 200000000 characters or items, {OUTPUT}"),
+        ("{{ [0] * 10**7 }}", f"'*' would make at least 50000000 characters or items, {OUTPUT}"),
+        (
+            "{{ 'ab' * 600000 + 'c' }}",
+            f"'*' would make at least 1200000 characters or items, {OUTPUT}",
+        ),
+        ("{{ 9 ** 1000000 }}", f"'**' would make a number of about 903089 digits; {NUMBERS}"),
+        ("{{ (10**4000) * (10**4000) }}", "'*' would make a number of about"),
+        (
+            "{{ '%0999999999d' % 1 }}",
+            f"'%' would make at least 999999999 characters or items, {OUTPUT}",
+        ),
+        (
+            "{{ '%*d' % (10**8, 1) }}",
+            f"'%' would make at least 100000000 characters or items, {OUTPUT}",
+        ),
+        ("{{ '{:>99999999}'.format(1) }}", "format() would make at least 99999999 characters"),
+        ("{{ '{:>{}}'.format(1, 10**8) }}", "format() would make at least 100000000 characters"),
+        ("{{ 'x'.ljust(10**9) }}", "ljust() would make at least 1000000000 characters"),
+        ("{{ 'a\tb'.expandtabs(10**8) }}", "expandtabs() would make at least 100000003 characters"),
+        (
+            "{{ ('a' * 10**6).replace('a', 'aa') }}",
+            "replace() would make at least 2000000 characters",
+        ),
+        (
+            "{{ ('a' * 1000)|replace('a', 'b' * 10**4) }}",
+            "replace would make at least 10000000 characters",
+        ),
+        ("{{ 'x'|center(10**9) }}", "center would make at least 1000000000 characters"),
+        ("{{ ('a\n' * 10**5)|indent(100) }}", "indent would make at least 10200100 characters"),
+        ("{{ '%09999999d'|format(1) }}", "format would make at least 9999999 characters"),
+        ("{{ range(100000)|join('x' * 100) }}", "join would make at least 10781178 characters"),
+        ("{{ ('y' * 1000).join(['x'] * 1000) }}", "join() would make at least 1002002 characters"),
+        ("{{ ([prompt] * 100000) | join }}", "'*' would make at least 3000000 characters or items"),
+        ("{{ [[prompt] * 1000] * 1000 }}", "'*' would make at least 28006000 characters or items"),
+        (
+            "{% set a = [prompt, prompt] %}{% set b = [a, a] %}{% set c = [b, b] %}"
+            "{% set d = [c] * 40000 %}{{ d }}",
+            "'*' would make",
+        ),
+        (
+            "{% set a = [prompt] * 30000 %}{% set b = [a, a] %}{{ b }}",
+            "printing this value would make at least 1000006 characters or items",
+        ),
+        (
+            "{{ range(100000) | map('string') | map('center', 999999) | list | length }}",
+            "the template built more than 10000000 characters along the way (filter ",
+        ),
+        ("{{ ('a' * 10**5)|wordwrap(1, wrapstring='x' * 100) }}", "wordwrap would make at least"),
+        ("{{ [1]|batch(10**9, 'x')|list }}", "1000000000 pieces is too many (at most 100000)"),
+        ("{{ [1]|slice(10**9)|list }}", "1000000000 pieces is too many (at most 100000)"),
+        (
+            "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            f"namespace attribute 's' would make at least 1048576 characters or items, {OUTPUT}",
+        ),
+        ("{{ 'a' * 999999 }}{{ 'b' * 999999 }}", "template output exceeded its budget of"),
+    ],
+)
+def test_a_template_cannot_build_a_value_past_its_budgets(template: str, message: str) -> None:
+    found = budget_error(template)
+    assert message in found, found
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+        "{% set r = range(100000) %}{% for a in r %}{% for b in r %}{% endfor %}{% endfor %}",
+        "{% set r = range(100000) %}{% for a in r %}{% for b in r if b < 0 %}{% endfor %}"
+        "{% endfor %}",
+        "{% for a in 'x' * 100000 %}{% for b in 'y' * 100000 %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(60) }}",
+    ],
+    ids=["nested", "silent", "filtered", "strings", "macro"],
+)
+def test_a_template_that_never_ends_stops_at_its_time_budget(template: str) -> None:
+    limits = Limits(template_timeout_ms=50)
+    message = budget_error(template, limits)
+    assert message == "template exceeded its 50 ms budget (MOCKLLM_LIMIT_TEMPLATE_TIMEOUT_MS)"
+
+
+def test_the_renders_of_one_reply_share_its_time_budget() -> None:
+    spin = "{% for a in range(100000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}"
+    limits = Limits(template_timeout_ms=100)
+    reply = {"refusal": spin, "reasoning": spin}
+    rules = parse_config(config(reply), "f.yml", limits).rules
+    started = time.monotonic()
+    with pytest.raises(TemplateBudgetError):
+        plan(None, rules=rules)
+    assert time.monotonic() - started < 0.2  # not 100 ms for each text
+
+
+def test_budgets_follow_the_limits_given() -> None:
+    limits = Limits(template_max_output=10)
+    rules = parse_config(config("{{ 'a' * 10 }}"), "f.yml", limits).rules
+    assert plan(None, rules=rules).text == "a" * 10
+    rules = parse_config(config("{{ 'a' * 11 }}"), "f.yml", limits).rules
+    with pytest.raises(
+        TemplateBudgetError, match="'\\*' would make at least 11 characters or items"
+    ):
+        plan(None, rules=rules)
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (
+            "{{ 'ab' * 3 }}|{{ 3 * 'ab' }}|{{ [1, 2] + [3] }}|{{ 2 ** 10 }}",
+            "ababab|ababab|[1, 2, 3]|1024",
+        ),
+        ("{{ '%05d|%-4s|%.2f' % (42, 'x', 3.14159) }}", "00042|x   |3.14"),
+        ("{{ 'order 12345678901 %s' % 'x' }}", "order 12345678901 x"),
+        ("{{ '{0:>5}|{0:{1}}'.format(7, 3) }}", "    7|  7"),
+        (
+            "{{ 'a b'|replace(' ', '_') }}|{{ range(3)|join(',') }}|{{ 'x'|center(5) }}",
+            "a_b|0,1,2|  x  ",
+        ),
+        ("{{ 'a\nb'|indent(2, first=true) }}", "  a\n  b"),
+        (
+            "{{ [1, 2, 3, 4, 5]|batch(2)|list }}|{{ [1, 2, 3]|slice(2)|list }}",
+            "[[1, 2], [3, 4], [5]]|[[1, 2], [3]]",
+        ),
+        (
+            "{% set ns = namespace(n=0) %}{% for i in range(5) if i > 1 %}"
+            "{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}",
+            "9",
+        ),
+        ("{% for i in range(3) %}{{ loop.index }}{% endfor %}", "123"),
+        ("{{ 2 ** 100 }}", str(2**100)),
+        ("{{ 10 ** 4299 > 0 }}", "True"),
+    ],
+)
+def test_templates_within_their_budgets_render_as_jinja_does(template: str, expected: str) -> None:
+    assert render(template) == expected
 
 
 # --- sandbox and run-time template errors, through a real server ------------------------------

@@ -27,7 +27,7 @@ import importlib.resources
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import orjson
@@ -52,6 +52,8 @@ IMAGE_HIGH = 765
 ANTHROPIC_SYSTEM = 4
 CACHED_TEXT_CHARS = 2048
 CACHED_TEXTS = 4096
+LONG_TEXT_CHARS = 64 * 1024
+"""Texts longer than this are counted piece by piece when the count is bounded."""
 
 
 def _tiktoken_cache_dir() -> str | None:
@@ -208,32 +210,98 @@ class Tokenizer:
         encoding: str,
         *,
         anthropic: bool = False,
+        stop_above: int | None = None,
     ) -> int:
-        """Prompt tokens of a whole conversation, as documented at the top of this module."""
-        n = self._counter(encoding)
+        """Prompt tokens of a whole conversation, as documented at the top of this module.
 
+        With ``stop_above`` (a context window) the work is bounded by it: once more than
+        ``stop_above`` tokens are counted, counting stops and the total is estimated from
+        the share of the text counted so far, so a 16 MB prompt costs what a window's worth
+        of text costs. Totals up to ``stop_above`` are exact.
+        """
+        messages = tuple(messages)
+        tools = tuple(tools)
+        small = self._counter(encoding)
+        encode = self.encoding(encoding).encode_ordinary
         total = 0 if anthropic else REPLY_PRIMING
-        for message in messages:
-            if anthropic and message.role in ("system", "developer"):
-                total += ANTHROPIC_SYSTEM + n(message.text)
-                continue
-            total += PER_MESSAGE + n(message.role)
-            for part in message.parts:
-                if type(part) is TextPart:
-                    total += n(part.text)
-                elif isinstance(part, ImagePart):
-                    total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
-                else:
-                    total += n(part.text)
-            if message.name:
-                total += PER_NAME + n(message.name)
-            for call in message.tool_calls:
-                total += PER_MESSAGE + n(call.name) + n(call.arguments)
-        for tool in tools:
-            spec = {
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters,
-            }
-            total += n(orjson.dumps(spec).decode())
+        counted_chars = 0
+
+        def n(text: str) -> int:
+            nonlocal counted_chars
+            if stop_above is None or len(text) <= LONG_TEXT_CHARS:
+                counted_chars += len(text)
+                return small(text)
+            got = 0
+            for start, piece in _chunks(text, LONG_TEXT_CHARS):
+                got += len(encode(piece))
+                if total + got > stop_above:
+                    raise _Overflow(total + got, counted_chars + start + len(piece))
+            counted_chars += len(text)
+            return len(encode(text))  # it fits: the exact count of the whole text
+
+        try:
+            for message in messages:
+                if stop_above is not None and total > stop_above:
+                    raise _Overflow(total, counted_chars)
+                if anthropic and message.role in ("system", "developer"):
+                    total += ANTHROPIC_SYSTEM + n(message.text)
+                    continue
+                total += PER_MESSAGE + n(message.role)
+                for part in message.parts:
+                    if type(part) is TextPart:
+                        total += n(part.text)
+                    elif isinstance(part, ImagePart):
+                        total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
+                    else:
+                        total += n(part.text)
+                if message.name:
+                    total += PER_NAME + n(message.name)
+                for call in message.tool_calls:
+                    total += PER_MESSAGE + n(call.name) + n(call.arguments)
+            for tool in tools:
+                spec = {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters,
+                }
+                total += n(orjson.dumps(spec).decode())
+        except _Overflow as over:
+            everything = _characters(messages, tools)
+            return max(over.tokens, round(over.tokens * everything / max(over.chars, 1)))
         return total
+
+
+class _Overflow(Exception):
+    """Counting went past its bound: ``tokens`` counted in the first ``chars`` characters."""
+
+    def __init__(self, tokens: int, chars: int) -> None:
+        super().__init__(tokens, chars)
+        self.tokens = tokens
+        self.chars = chars
+
+
+def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
+    """``text`` in pieces of about ``size`` characters, cut before a space where there is
+    one (where tiktoken's pre-tokenizer cuts too, so the pieces' counts add up), with the
+    offset of each piece."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            space = text.rfind(" ", start + size // 2, end)
+            if space > start:
+                end = space
+        yield start, text[start:end]
+        start = end
+
+
+def _characters(messages: Iterable[Message], tools: Iterable[ToolSpec]) -> int:
+    """Characters of every text :meth:`Tokenizer.count_messages` counts (roughly)."""
+    total = 0
+    for message in messages:
+        total += len(message.role) + len(message.name or "")
+        total += sum(len(p.text) for p in message.parts if not isinstance(p, ImagePart))
+        total += sum(len(c.name) + len(c.arguments) for c in message.tool_calls)
+    for tool in tools:
+        total += len(tool.name) + len(tool.description) + len(orjson.dumps(tool.parameters))
+    return total

@@ -1,21 +1,153 @@
-"""Turning a pydantic validation error into what a provider reports: which request field
-is wrong, and how.
+"""Decoding a request body, and turning a pydantic validation error into what a provider
+reports: which request field is wrong, and how.
 
 pydantic's error locations include union member and tag names that are not request fields;
 :func:`field_path` keeps only the steps that exist in the request body.
+
+Integers: pydantic decodes JSON integers of any size, orjson serializes only 64-bit ones,
+and no real API takes more. Integer fields of the request schemas are bounded (``le`` /
+``ge``, see :data:`INT32_MAX` and :data:`INT64_MAX`); :func:`parse_json` deals with the
+integers of free-form JSON (tool schemas, unknown fields, arguments).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import orjson
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+import pydantic_core
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails, InitErrorDetails
 
 Path = tuple[str | int, ...]
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+BOUNDS = frozenset({"greater_than_equal", "greater_than", "less_than_equal", "less_than"})
+"""pydantic's error types for a number out of a field's bounds."""
+
+OUT_OF_RANGE = "integer out of range"
+"""The title of the :class:`ValidationError` :func:`parse_json` raises for a huge integer
+of free-form JSON; its error's ``loc`` is the integer's path in the body, as sent."""
+
+
+def _shapes() -> bytes:
+    table = bytearray(b" " * 256)
+    table[ord("0") : ord("9") + 1] = b"0" * 10
+    table[ord("e")] = table[ord("E")] = ord("e")
+    for char in b"NaIfinty":
+        table[char] = char
+    return bytes(table)
+
+
+_SHAPES = _shapes()
+"""A body's shape: digits are 0, exponents e, the letters of NaN and Infinity kept, the
+rest blank (and signs deleted)."""
+
+
+def suspect(body: bytes) -> bool:
+    """Whether ``body`` may hold an integer outside int64 (19 digits or more), a number
+    beyond a double (an exponent of 3 digits, or 309 digits), NaN or Infinity. False
+    positives (digits in a string) cost a walk of the parsed body; the check costs a few
+    milliseconds per megabyte, much less than a regular expression would."""
+    shape = body.translate(_SHAPES, b"+-")
+    return (
+        b"0000000000000000000" in shape
+        or b"e000" in shape
+        or b"NaN" in shape
+        or b"Infinity" in shape
+    )
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_json(
+    model: type[Model], body: bytes, huge: Literal["reject", "float"] = "reject"
+) -> Model:
+    """``body`` validated as ``model`` (``model.model_validate_json``), with no integer
+    outside int64 and no infinite or NaN number left anywhere in it, free-form JSON
+    included.
+
+    pydantic's JSON parser accepts ``NaN``, ``Infinity`` and numbers that overflow a
+    double (``1e400``), which are not JSON for the real APIs or for orjson: a body holding
+    one is a :class:`ValidationError` that the dialects report as invalid JSON (their
+    ``orjson.loads`` of the body fails too). An integer outside int64 is a
+    :class:`ValidationError` too (``huge="reject"``; the :data:`OUT_OF_RANGE` error, which
+    :func:`first_error` reports at the integer's path) or, with ``huge="float"``, becomes
+    a float, as in Go's ``encoding/json`` (``any``) and protobuf's ``Struct``, whose numbers
+    are doubles. The integer fields of ``model`` are bounded by their own schema, checked
+    first. A body with none of these costs one scan (:func:`suspect`)."""
+    parsed = model.model_validate_json(body)
+    if not suspect(body):
+        return parsed
+    data = pydantic_core.from_json(body)
+    found = _first_unsafe(data)
+    if found is None:
+        return parsed
+    path, value = found
+    if isinstance(value, int) and huge == "float":
+        try:
+            data = _with_floats(data)
+        except OverflowError:
+            value = math.inf  # beyond a double's range
+        else:
+            found = _first_unsafe(data)  # only a float that is not finite is left to find
+            if found is None:
+                return model.model_validate(data)
+            path, value = found
+    if isinstance(value, float):
+        invalid: InitErrorDetails = {
+            "type": "json_invalid",
+            "loc": path,
+            "input": value,
+            "ctx": {"error": "number out of range"},
+        }
+        raise ValidationError.from_exception_data("invalid JSON", [invalid])
+    bound: dict[str, Any] = {"le": INT64_MAX} if value > 0 else {"ge": INT64_MIN}
+    error: InitErrorDetails = {
+        "type": "less_than_equal" if value > 0 else "greater_than_equal",
+        "loc": path,
+        "input": value,
+        "ctx": bound,
+    }
+    raise ValidationError.from_exception_data(OUT_OF_RANGE, [error])
+
+
+def _first_unsafe(data: Any) -> tuple[Path, int | float] | None:
+    """The first number of ``data`` (decoded JSON) that is an integer outside int64 or a
+    float that is not finite, with its path."""
+    stack: list[tuple[Path, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if _huge(value) or (type(value) is float and not math.isfinite(value)):
+            return path, value
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def _huge(value: Any) -> bool:
+    return type(value) is int and not INT64_MIN <= value <= INT64_MAX
+
+
+def _with_floats(value: Any) -> Any:
+    """``value`` with its integers outside int64 as floats (OverflowError beyond a double)."""
+    if _huge(value):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _with_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_floats(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +221,10 @@ def is_member_name(step: str) -> bool:
 
 def body_error(error: ValidationError, body: bytes) -> FieldError | None:
     """The first problem of the request ``body`` (JSON bytes) reported in ``error``; None
-    when the body is not a JSON object at all."""
+    when the body is not a JSON object at all, or not one pydantic reads (nested deeper
+    than its parser goes, which orjson reads)."""
+    if any(item["type"] == "json_invalid" for item in error.errors()):
+        return None
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -100,6 +235,9 @@ def body_error(error: ValidationError, body: bytes) -> FieldError | None:
 def first_error(error: ValidationError, data: Any) -> FieldError:
     """The first problem of ``data`` reported in ``error``, with all errors at that place."""
     details = error.errors()
+    if error.title == OUT_OF_RANGE:  # from parse_json: the location is the body's own path
+        item = details[0]
+        return FieldError(tuple(item["loc"]), item["type"], item["input"], True, (item,))
     grouped: dict[Path, list[ErrorDetails]] = {}
     info: dict[Path, tuple[Any, bool]] = {}
     for item in details:
@@ -115,6 +253,8 @@ def first_error(error: ValidationError, data: Any) -> FieldError:
     kinds = [e["type"] for e in errors]
     missing = "missing" in kinds and not present
     kind = "missing" if missing else next((k for k in kinds if k != "missing"), kinds[0])
+    if kind in BOUNDS:  # the number as decoded (orjson turns huge integers into floats)
+        value = next(e["input"] for e in errors if e["type"] == kind)
     return FieldError(path, kind, value, present and not missing, errors)
 
 

@@ -9,6 +9,16 @@ A problem reads ``file:line:column: what: message``. ``what`` names a rule by
 without a name) followed by the field path inside it (``match.promt``); outside ``rules:``
 it is the dotted path from the top (``settings.lag_factor``). An unknown field comes with
 ``did you mean 'X'?`` when a field of that place is spelled alike.
+
+Loading is bounded whatever the file holds (:class:`~mockllm.core.limits.Limits`): YAML
+aliases are counted as they are composed, each alias plus the aliases inside what it
+copies, and a file past ``yaml_max_aliases`` is refused at that alias (an alias bomb never
+gets expanded); a recursive alias, a value YAML cannot build and nesting too deep for the
+reader are problems like any other; templates are compiled without being evaluated.
+
+Rules are named to clients (the ``x-mockllm-rule`` header of an unnamed rule, strict-mode
+errors) with the config file's base name, never its directory (``rule #2 at
+rules.yml:3:5``); problems and warnings name the file as it was given.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -25,11 +35,12 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .conditions import compile_match
+from ..core.limits import Limits
+from .conditions import backtracking_risk, compile_match
 from .diagnostics import rule_label, shadowed_rules
 from .replies import compile_reply
-from .ruleset import CompiledRule, Location, RuleSet, normalize_prompt
-from .schema import ConfigFile, FileSettings, Reply
+from .ruleset import CompiledRule, Location, RuleSet, describe_rule, normalize_prompt
+from .schema import ConfigFile, FileSettings, Match, Reply
 from .templates import compile_text, new_environment
 
 PathKey = tuple[str | int, ...]
@@ -66,32 +77,165 @@ class LoadedConfig:
     warnings: tuple[Problem, ...] = ()
 
 
+class _TooManyAliases(Exception):
+    """The file uses more YAML aliases than allowed (see :class:`_CountingLoader`)."""
+
+    def __init__(self, count: int, mark: yaml.Mark) -> None:
+        super().__init__(count)
+        self.count = count
+        self.mark = mark
+
+
+class _TooDeep(Exception):
+    """The file nests collections more than :data:`MAX_YAML_DEPTH` levels deep."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(mark)
+        self.mark = mark
+
+
+MAX_YAML_DEPTH = 100
+"""Nesting levels a config file may use (PyYAML takes quadratic time on deep flow
+collections, and its composer recurses)."""
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, counting aliases as they are composed: each alias counts
+    once plus the aliases inside the content it copies (counted each time it is copied),
+    so a billion-laughs file is refused at the first alias past ``max_aliases``, before
+    anything is expanded. A collection nested past :data:`MAX_YAML_DEPTH` is refused as
+    soon as it starts."""
+
+    def __init__(self, stream: str, max_aliases: int) -> None:
+        super().__init__(stream)
+        self.max_aliases = max_aliases
+        self.aliases = 0
+        self._inside: dict[int, int] = {}  # id(node) -> aliases it holds, copies counted
+        self._open: list[int] = []  # aliases counted so far in each node being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            node = super().compose_node(parent, index)
+            cost = 1 + self._inside.get(id(node), 0)
+            self.aliases += cost
+            if self._open:
+                self._open[-1] += cost
+            if self.aliases > self.max_aliases:
+                raise _TooManyAliases(self.aliases, mark)
+            return node
+        if len(self._open) >= MAX_YAML_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self._open.append(0)
+        node = super().compose_node(parent, index)
+        inside = self._open.pop()
+        self._inside[id(node)] = inside
+        if self._open:
+            self._open[-1] += inside
+        return node
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Reader:
-    """Turns a composed YAML node tree into plain data, remembering where each node was."""
+    """Turns a composed YAML node tree into plain data, remembering where each node was.
+
+    A node reached again through an alias is read again (its copies are few: the loader
+    bounds them); one reached from inside itself (a recursive alias) is a problem, as is
+    a scalar YAML cannot build (a date that does not exist, an integer of more than 4300
+    digits). Merge keys (``<<: *base``) merge as YAML defines: keys written in the mapping
+    win over merged ones, and earlier merged mappings over later ones."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.marks: dict[PathKey, yaml.Mark] = {}
         self.problems: list[Problem] = []
         self._constructor = yaml.constructor.SafeConstructor()
+        self._reading: set[int] = set()  # the collections on the path being read
+
+    def _problem(self, node: yaml.Node, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(Location(self.source, mark.line + 1, mark.column + 1), message)
+        )
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            self._problem(node, f"cannot read this value: {reason}")
+            return None
 
     def data(self, node: yaml.Node, path: PathKey = ()) -> Any:
         self.marks[path] = node.start_mark
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = str(self._constructor.construct_object(key_node, deep=True))
-                if key in out:
-                    where = Location(
-                        self.source, key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                    )
-                    self.problems.append(Problem(where, f"duplicate key {key!r}"))
-                self.marks[(*path, key, "<key>")] = key_node.start_mark
-                out[key] = self.data(value_node, (*path, key))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.data(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._constructor.construct_object(node, deep=True)
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self._scalar(node)
+        if id(node) in self._reading:
+            self._problem(node, "recursive YAML alias: this anchor's content uses itself")
+            return None
+        self._reading.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.data(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._mapping(node, path)
+        finally:
+            self._reading.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: list[dict[str, Any]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.extend(self._merge(value_node, path))
+                continue
+            key = str(self._scalar(key_node))
+            if key in out:
+                self._problem(key_node, f"duplicate key {key!r}")
+            self.marks[(*path, key, "<key>")] = key_node.start_mark
+            out[key] = self.data(value_node, (*path, key))
+        for extra in merged:
+            for key, value in extra.items():
+                out.setdefault(key, value)
+        return out
+
+    def _merge(self, node: yaml.Node, path: PathKey) -> list[dict[str, Any]]:
+        """The mappings a merge key's value names (one mapping, or a sequence of them)."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        out = []
+        for item in items:
+            if not isinstance(item, yaml.MappingNode):
+                self._problem(item, "a merge key (<<) takes a mapping or a list of mappings")
+                continue
+            value = self.data(item, path)
+            if isinstance(value, dict):
+                out.append(value)
+        return out
+
+
+def _compose(text: str, source: str, limits: Limits) -> yaml.Node | None:
+    """The YAML node tree of ``text``. Raises :class:`ConfigError` for invalid YAML and
+    for more aliases than ``limits.yaml_max_aliases``."""
+    loader = _CountingLoader(text, limits.yaml_max_aliases)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise ConfigError([_yaml_problem(exc, source)]) from None
+    except _TooManyAliases as exc:
+        where = Location(source, exc.mark.line + 1, exc.mark.column + 1)
+        message = (
+            f"too many YAML aliases ({exc.count} > {limits.yaml_max_aliases}, counting the "
+            "aliases inside what an alias copies): alias bombs are refused; "
+            "MOCKLLM_LIMIT_YAML_MAX_ALIASES raises the limit"
+        )
+        raise ConfigError([Problem(where, message)]) from None
+    except _TooDeep as exc:
+        where = Location(source, exc.mark.line + 1, exc.mark.column + 1)
+        message = f"the YAML nests more than {MAX_YAML_DEPTH} levels deep"
+        raise ConfigError([Problem(where, message)]) from None
+    finally:
+        loader.dispose()
 
 
 def _location(source: str, marks: dict[PathKey, yaml.Mark], path: PathKey) -> Location:
@@ -222,16 +366,25 @@ def _reply_fields(reply: Reply) -> list[tuple[PathKey, str]]:
     return out
 
 
+def display_name(source: str) -> str:
+    """How a config file is named to clients: its base name (``rules.yml`` for
+    ``/home/me/project/rules.yml``), never the directory it lives in."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1] or source
+
+
 def _compile(
-    config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]
+    config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark], limits: Limits
 ) -> tuple[RuleSet, list[Problem]]:
-    """The rule set of ``config`` and the problems found compiling it (template syntax)."""
-    env = new_environment()
+    """The rule set of ``config`` and the problems found compiling it (template syntax).
+    Rules are located, and unnamed rules named, with the file's :func:`display_name`."""
+    env = new_environment(limits)
     problems: list[Problem] = []
     compiled: list[CompiledRule] = []
     names = [rule.name for rule in config.rules]
+    shown = display_name(source)
     for index, rule in enumerate(config.rules):
-        here = _location(source, marks, ("rules", index))
+        at = _location(source, marks, ("rules", index))
+        here = Location(shown, at.line, at.column)
         replies_at: list[tuple[PathKey, Reply]] = (
             [(("rules", index, "reply"), rule.reply)]
             if rule.reply is not None
@@ -264,7 +417,7 @@ def _compile(
                 name,
                 here,
                 rule.priority,
-                compile_match(rule.match),
+                compile_match(rule.match, rule=describe_rule(name), limits=limits),
                 tuple(replies),
                 rule.after_sequence,
                 needs_counter,
@@ -305,15 +458,62 @@ def _yaml_problem(exc: yaml.YAMLError, source: str) -> Problem:
     return Problem(where, message)
 
 
-def parse_config(text: str, source: str) -> LoadedConfig:
-    """Validate and compile config ``text`` read from ``source`` (a name used in messages).
+def _regexes(match: Match) -> Iterator[tuple[PathKey, str]]:
+    """Every regex of ``match`` with its path inside the match."""
+    for field in ("prompt", "any_message", "system", "model", "provider", "endpoint"):
+        condition = getattr(match, field)
+        if condition is not None and condition.regex is not None:
+            yield (field, "regex"), condition.regex
+    result = match.tool_result
+    if result is not None:
+        for field, condition in (("tool", result.tool), ("content", result.content)):
+            if condition is not None and condition.regex is not None:
+                yield ("tool_result", field, "regex"), condition.regex
+    for field, conditions in (("headers", match.headers), ("metadata", match.metadata)):
+        for key, text_condition in (conditions or {}).items():
+            if text_condition.regex is not None:
+                yield (field, key, "regex"), text_condition.regex
+
+
+def _regex_warnings(
+    config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark], limits: Limits
+) -> list[Problem]:
+    """A warning for each regex likely to backtrack catastrophically (``backtracking_risk``)."""
+    names = [rule.name for rule in config.rules]
+    out = []
+    for index, rule in enumerate(config.rules):
+        for inside, pattern in _regexes(rule.match):
+            why = backtracking_risk(pattern)
+            if why is None:
+                continue
+            path = ("rules", index, "match", *inside)
+            out.append(
+                Problem(
+                    _location(source, marks, path),
+                    f"{_describe(path, names)}: {pattern!r}: {why}; each match is stopped "
+                    f"after {limits.regex_timeout_ms} ms (MOCKLLM_LIMIT_REGEX_TIMEOUT_MS) and "
+                    "the condition then does not hold",
+                )
+            )
+    return out
+
+
+def parse_config(text: str, source: str, limits: Limits | None = None) -> LoadedConfig:
+    """Validate and compile config ``text`` read from ``source`` (a name used in messages),
+    within ``limits`` (default :class:`~mockllm.core.limits.Limits`).
 
     Raises :class:`ConfigError` listing every problem found.
     """
+    limits = limits or Limits()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ConfigError([_yaml_problem(exc, source)]) from None
+        return _parse(text, source, limits)
+    except RecursionError:
+        where = Location(source, 1, 1)
+        raise ConfigError([Problem(where, "the YAML nests too deeply to be read")]) from None
+
+
+def _parse(text: str, source: str, limits: Limits) -> LoadedConfig:
+    root = _compose(text, source, limits)
     reader = _Reader(source)
     data = {} if root is None else reader.data(root)
     marks = reader.marks
@@ -331,7 +531,7 @@ def parse_config(text: str, source: str) -> LoadedConfig:
         raise ConfigError(reader.problems + _pydantic_problems(exc, source, marks, data)) from None
     if reader.problems:
         raise ConfigError(reader.problems)
-    ruleset, problems = _compile(config, source, marks)
+    ruleset, problems = _compile(config, source, marks, limits)
     if problems:
         raise ConfigError(problems)
 
@@ -342,12 +542,15 @@ def parse_config(text: str, source: str) -> LoadedConfig:
         Problem(rule_at(index), message)
         for index, message in shadowed_rules(config, lambda i: str(rule_at(i)))
     ]
+    warnings += _regex_warnings(config, source, marks, limits)
+    warnings.sort(key=lambda w: (w.location.line, w.location.column))
     overrides = tuple(entry.overrides() for entry in config.models)
     return LoadedConfig(source, ruleset, config.settings, overrides, tuple(warnings))
 
 
-def load_config_file(path: str | Path) -> LoadedConfig:
-    """Read and parse the config at ``path``. Raises :class:`ConfigError` (an unreadable file
+def load_config_file(path: str | Path, limits: Limits | None = None) -> LoadedConfig:
+    """Read and parse the config at ``path`` within ``limits`` (default
+    :class:`~mockllm.core.limits.Limits`). Raises :class:`ConfigError` (an unreadable file
     is reported as a problem too)."""
     source = str(path)
     try:
@@ -356,7 +559,7 @@ def load_config_file(path: str | Path) -> LoadedConfig:
         raise ConfigError(
             [Problem(Location(source, 1, 1), f"cannot read the file: {exc}")]
         ) from None
-    return parse_config(text, source)
+    return parse_config(text, source, limits)
 
 
 def embedded_config_text() -> str:

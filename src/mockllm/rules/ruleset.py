@@ -33,7 +33,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule ready to test: its conditions, its reply or sequence of replies."""
+    """A rule ready to test: its conditions, its reply or sequence of replies. ``location``
+    names the config file by its base name (it reaches clients, in strict-mode errors)."""
 
     name: str
     location: Location | None
@@ -75,7 +76,8 @@ class Answer:
 
 
 UNNAMED_PREFIX = "rule #"
-"""Unnamed rules are called ``rule #N at file:line:column`` (N counts from 1)."""
+"""Unnamed rules are called ``rule #N at file:line:column`` (N counts from 1; the file by
+its base name, as everything that reaches clients names it)."""
 
 
 def describe_rule(name: str) -> str:
@@ -167,7 +169,8 @@ class RuleSet:
 
     def closest(self, conversation: Conversation, limit: int = 3) -> list[str]:
         """Descriptions of the rules that came closest to matching, best first: each names
-        the rule, where it is written, and the conditions that failed."""
+        the rule, where it is written (the file by its base name: this goes to clients),
+        and the conditions that failed."""
         scored = []
         for order, rule in enumerate(self.rules):
             failed = [c.description for c in rule.conditions if not c.test(conversation)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, get_args
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core.errors import ErrorKind
@@ -28,10 +29,15 @@ class _Strict(BaseModel):
 
 
 def _valid_regex(value: str | None) -> str | None:
+    """``value`` when it compiles as a Python :mod:`re` pattern, and on the ``regex`` engine
+    that runs it (:func:`mockllm.rules.conditions.compile_pattern`); else a ``ValueError``
+    saying why."""
+    from .conditions import compile_pattern  # conditions imports this module
+
     if value is not None:
         try:
-            re.compile(value)
-        except re.error as exc:
+            compile_pattern(value)
+        except (re.error, regex.error) as exc:
             raise ValueError(f"invalid regex: {exc}") from None
     return value
 

@@ -1,7 +1,10 @@
 """The config in force: one immutable snapshot, swapped whole on reload.
 
 A reload that fails validation is logged with ``file:line`` and leaves the snapshot in
-force untouched, so a broken edit never loses the rules.
+force untouched, so a broken edit never loses the rules. So does a reload that finds the
+file empty (or only whitespace): that is what a file being rewritten in place looks like
+between its truncation and its write, so the rules in force stay (write ``rules: []`` to
+clear them). An empty file at start is valid: the defaults, with no rules.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from ..core.limits import Limits
 from ..core.models import ModelInfo, ModelRegistry
+from .conditions import RateLimitedLog
 from .loader import (
     EMBEDDED_NAME,
     ConfigError,
@@ -25,6 +29,15 @@ from .loader import (
 from .ruleset import Location
 
 log = logging.getLogger("mockllm.config")
+
+EMPTY_ON_RELOAD = (
+    "config file is empty (a write in progress?); the rules in force stay; write "
+    "`rules: []` to clear them"
+)
+"""Why a reload that finds the file empty changes nothing."""
+
+_empty_warnings = RateLimitedLog(log)
+"""A file rewritten in place again and again is seen empty often: one line a minute."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +90,8 @@ class ConfigStore:
             raise ConfigError([Problem(where, f"cannot read the file: {exc}")]) from None
 
     def _parse(self, text: str) -> LoadedConfig:
-        return parse_config(text, EMBEDDED_NAME if self.path is None else str(self.path))
+        source = EMBEDDED_NAME if self.path is None else str(self.path)
+        return parse_config(text, source, self.limits)
 
     def _snapshot(self, config: LoadedConfig) -> Snapshot:
         models = ModelRegistry.build(self._builtins, config.model_overrides)
@@ -91,7 +105,8 @@ class ConfigStore:
         rules in force are the file's content: True after a swap, and without a swap when
         the content is the one in force already (a touch, or a second event for one
         write: the snapshot, and so the sequence counters, stay as they are); False when
-        the file is invalid (the previous snapshot stays)."""
+        the file is invalid or empty (the previous snapshot stays; ``last_error`` says
+        why)."""
         with self._lock:
             return self._reload()
 
@@ -101,6 +116,11 @@ class ConfigStore:
             if text == self._text:  # the content in force (again, after a broken edit)
                 self.last_error = None
                 return True
+            if not text.strip():  # a write in progress, most likely
+                where = Location(str(self.path), 1, 1)
+                self.last_error = ConfigError([Problem(where, EMPTY_ON_RELOAD)])
+                _empty_warnings.warning(str(self.path), f"config {self.path}: {EMPTY_ON_RELOAD}")
+                return False
             snapshot = self._snapshot(self._parse(text))
         except ConfigError as exc:
             self.last_error = exc

@@ -20,7 +20,9 @@ async def watch_config(store: ConfigStore, stop: asyncio.Event) -> None:
     """Reload ``store`` after each change to its file until ``stop`` is set.
 
     The parent directory is watched, not the file, so editors that save by writing a new
-    file and renaming it over the old one are seen too.
+    file and renaming it over the old one are seen too. The file is read and parsed in a
+    worker thread (``asyncio.to_thread``; ``store.reload`` is thread-safe), so requests are
+    served meanwhile; a reload that fails in any way is logged and watching goes on.
     """
     if store.path is None:
         return
@@ -38,5 +40,9 @@ async def watch_config(store: ConfigStore, stop: asyncio.Event) -> None:
         stop_event=stop,
         recursive=False,
     ):
-        if target.exists():
-            store.reload()
+        if not target.exists():
+            continue
+        try:
+            await asyncio.to_thread(store.reload)
+        except Exception:  # the watcher outlives any reload
+            log.exception("config %s: reload failed; the rules in force stay", target)

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -22,19 +26,57 @@ class CounterStore(Protocol):
         """Forget every counter."""
         ...
 
+    def __len__(self) -> int:
+        """How many counters are kept."""
+        ...
+
+
+def counter_key(key: str) -> bytes:
+    """The fixed-size digest a counter is stored under: keys hold whole header values or
+    prompts, which must not be kept."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
 
 class MemoryCounters:
-    """A :class:`CounterStore` in a dict; thread-safe."""
+    """A :class:`CounterStore` in a dict; thread-safe and bounded.
 
-    def __init__(self) -> None:
-        self._values: dict[str, tuple[int, int]] = {}
+    At most ``max_entries`` counters are kept (the least recently advanced is dropped
+    first), and a counter idle for ``ttl_seconds`` is forgotten (its conversation starts
+    over). Keys are kept as 16-byte digests, so memory is bounded by the count alone.
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 100_000,
+        ttl_seconds: float = 3600.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._values: OrderedDict[bytes, tuple[int, int, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self.max_entries = max_entries
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def advance(self, key: str, length: int) -> int:
+        digest = counter_key(key)
         with self._lock:
-            count, last_length = self._values.get(key, (0, 0))
+            now = self._clock()
+            values = self._values
+            # Oldest first: drop the idle ones from the front (amortised O(1)).
+            while values:
+                oldest, (_c, _l, used) = next(iter(values.items()))
+                if now - used < self.ttl_seconds:
+                    break
+                del values[oldest]
+            count, last_length, _used = values.pop(digest, (0, 0, now))
             count = 1 if length < last_length else count + 1
-            self._values[key] = (count, length)
+            values[digest] = (count, length, now)
+            while len(values) > self.max_entries:
+                values.popitem(last=False)
             return count
 
     def clear(self) -> None:

@@ -1,15 +1,24 @@
-"""The state of one generation and its limits: :class:`UnsatisfiableSchema`, the recursion
-limit and search budgets, the seed hashing, and the ``_Ctx`` class (root schema, random stream,
-caches, ``$ref`` resolution by JSON pointer, anchor and embedded ``$id``, OpenAPI ``nullable``),
-with the JSON-pointer escaping and the ``_Part`` type (a schema and its pointer) used throughout."""
+"""The state of one generation and its limits: :class:`UnsatisfiableSchema` and
+:class:`SchemaTooLarge`, the recursion limit and search budgets, the seed hashing, and the
+``_Ctx`` class (root schema, random stream, the budgets of :class:`~mockllm.core.limits.Limits`
+and the running counts kept against them, caches, ``$ref`` resolution by JSON pointer, anchor
+and embedded ``$id``, OpenAPI ``nullable``), with the JSON-pointer escaping and the ``_Part``
+type (a schema and its pointer) used throughout."""
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urljoin
+
+from ..limits import Limits
+from .values import _key
+
+if TYPE_CHECKING:
+    from .merge import _Merged
+    from .regex import _Info
 
 RECURSION_LIMIT: Final = 2
 """Expansions of one ``$ref`` along a path after which generation heads for the exit."""
@@ -19,6 +28,12 @@ _TOP_ATTEMPTS: Final = 3  # whole-value attempts before giving up
 _BUDGET: Final = 2000  # branch/retry steps allowed for one value
 _NOT_ATTEMPTS: Final = 12  # values tried against a "not"
 _UNIQUE_ATTEMPTS: Final = 6  # tries for one distinct array item
+
+_DOC_DEPTH_FACTOR: Final = 4  # a schema document may nest this many times json_max_depth
+_REF_CHAIN_FACTOR: Final = 2  # $ref chains (and nested $ref checks) up to this x json_max_depth
+_REGEX_TOTAL_FACTOR: Final = 4  # regex time in all for one value, x regex_timeout_ms
+_WORK_DIVISOR: Final = 2  # bytes of json_max_bytes per step of work (values, keywords)
+_WORK_FLOOR: Final = 50_000  # steps allowed however small json_max_bytes is
 
 _ABSENT: Final[Any] = object()
 
@@ -36,8 +51,47 @@ class UnsatisfiableSchema(ValueError):
         self.pointer = pointer
         self.reason = reason
 
-    def __reduce__(self) -> tuple[type[UnsatisfiableSchema], tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.pointer, self.reason))
+
+
+_LIMIT_WHAT: Final = {
+    "json_max_bytes": "bytes",
+    "json_max_depth": "levels",
+    "json_max_items": "items",
+    "json_max_string": "characters",
+    "regex_timeout_ms": "ms",
+}
+
+
+class SchemaTooLarge(UnsatisfiableSchema):
+    """A value for the schema would pass one of the generation budgets
+    (:class:`~mockllm.core.limits.Limits`): more items, characters, bytes, nesting or work
+    than allowed, or a regular expression slower than allowed.
+
+    ``limit`` is the name of the :class:`~mockllm.core.limits.Limits` field (``json_max_items``),
+    ``value`` its value in force and ``variable`` the setting that raises it
+    (``MOCKLLM_LIMIT_JSON_MAX_ITEMS``); the message names all three.
+    """
+
+    def __init__(self, pointer: str, reason: str, limit: str, value: float) -> None:
+        self.limit = limit
+        self.value = value
+        self.variable = f"MOCKLLM_LIMIT_{limit.upper()}"
+        super().__init__(pointer, reason)
+        unit = _LIMIT_WHAT.get(limit, "")
+        self.args = (
+            f"schema too large at {pointer}: {reason} (limit {limit} = {value}"
+            f"{' ' + unit if unit else ''}; {self.variable} raises it)",
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.pointer, self.reason, self.limit, self.value))
+
+
+def _work_budget(limits: Limits) -> int:
+    """Steps of work one value may take: one per two bytes of ``json_max_bytes``."""
+    return max(_WORK_FLOOR, limits.json_max_bytes // _WORK_DIVISOR)
 
 
 def _seed_int(seed: int | str) -> int:
@@ -58,20 +112,66 @@ class _Ctx:
     __slots__ = (
         "active",
         "anchors",
+        "assumed",
         "budget",
+        "depth",
+        "enum_keys",
+        "enum_valid",
+        "exhausted",
         "ids",
+        "least",
+        "limits",
+        "max_depth",
+        "max_items",
+        "max_string",
+        "merged",
+        "min_sizes",
         "nullables",
+        "patterns",
         "ref_cache",
+        "ref_depth",
+        "ref_results",
         "refs_in",
+        "regex_left",
+        "regex_room",
+        "regex_spent",
         "rng",
         "root",
+        "size",
+        "slow",
         "stripped",
+        "too_large",
         "variant",
+        "work",
+        "work_tight",
     )
 
-    def __init__(self, root: Any, rng: random.Random) -> None:
+    def __init__(self, root: Any, rng: random.Random, limits: Limits | None = None) -> None:
         self.root = root
         self.rng = rng
+        self.limits = limits = limits or Limits()
+        self.max_depth = limits.json_max_depth
+        self.max_items = limits.json_max_items
+        self.max_string = limits.json_max_string
+        self.size = 0  # bytes of the value under construction, serialized (an estimate)
+        self.work = _work_budget(limits)  # steps left: values made, keywords checked
+        self.work_tight = self.work * 2 // 3  # below this, only what is required is made
+        self.depth = 0  # containers around the value being generated
+        self.ref_depth = 0  # nested $ref checks in the validator
+        self.assumed = 0  # $ref cycles the validator assumed to hold
+        self.ref_results: dict[tuple[str, int], tuple[Any, bool]] = {}  # $ref verdicts
+        self.regex_left = limits.regex_timeout_ms * _REGEX_TOTAL_FACTOR / 1000  # seconds
+        self.regex_room = limits.json_max_string  # regex program nodes left to compile
+        self.patterns: dict[str, _Info] = {}  # patterns checked and compiled
+        self.slow: dict[str, SchemaTooLarge] = {}  # patterns that timed out
+        self.regex_spent: SchemaTooLarge | None = None  # the time for all matches is spent
+        self.too_large: SchemaTooLarge | None = None  # the first budget passed
+        self.exhausted: SchemaTooLarge | None = None  # sticky: the work or regex time is spent
+        self.enum_keys: dict[int, tuple[Any, frozenset[Hashable]]] = {}
+        self.enum_valid: dict[tuple[int, ...], tuple[Any, list[Any], int]] = {}
+        self.merged: dict[tuple[Any, ...], tuple[list[Any], _Merged]] = {}  # merge._merge's
+        self.min_sizes: dict[tuple[int, ...], tuple[list[Any], int]] = {}  # generation's
+        self.least: dict[int, tuple[_Merged, int]] = {}  # generation's, per merged schema
         self.budget = _BUDGET
         self.active: set[tuple[str, int]] = set()
         self.ref_cache: dict[str, tuple[Any, str]] = {}
@@ -93,11 +193,86 @@ class _Ctx:
             hit = self.stripped[(id(part), keyword)] = (part, rest)
         return hit[1]
 
+    def release(self) -> None:
+        """Drop the caches (the exceptions raised hold this context through their frames)."""
+        for cache in (
+            self.enum_keys,
+            self.enum_valid,
+            self.merged,
+            self.min_sizes,
+            self.least,
+            self.ref_results,
+            self.ref_cache,
+            self.refs_in,
+            self.nullables,
+            self.stripped,
+            self.patterns,
+        ):
+            cache.clear()
+        self.ids = self.anchors = None
+
     def spend(self, pointer: str) -> None:
         """Count one search step; raise once the budget for this value is spent."""
         self.budget -= 1
         if self.budget < 0:
             raise UnsatisfiableSchema(pointer, "search budget exhausted")
+
+    def too_big(self, pointer: str, reason: str, limit: str) -> SchemaTooLarge:
+        """A :class:`SchemaTooLarge` for ``limit`` (a :class:`Limits` field), remembered as
+        the first budget passed (reported if no value is found at all)."""
+        exc = SchemaTooLarge(pointer, reason, limit, getattr(self.limits, limit))
+        if self.too_large is None:
+            self.too_large = exc
+        return exc
+
+    def tight(self) -> bool:
+        """Whether a third of the work budget, or half the bytes, is spent: from then on
+        optional parts are left out (a value must still be made and checked)."""
+        return self.work < self.work_tight or self.size * 2 > self.limits.json_max_bytes
+
+    def charge(self, steps: int, pointer: str) -> None:
+        """Count ``steps`` of work (values made, keywords checked); past the budget
+        (``json_max_bytes`` steps) every later charge fails too."""
+        self.work -= steps
+        if self.work < 0:
+            if self.exhausted is None:
+                self.exhausted = self.too_big(
+                    pointer,
+                    f"a value for this schema takes more than {_work_budget(self.limits)} steps "
+                    f"(values made, keywords checked; one per {_WORK_DIVISOR} bytes of "
+                    f"json_max_bytes, at least {_WORK_FLOOR}) to make and check",
+                    "json_max_bytes",
+                )
+            raise self.exhausted
+
+    def grow(self, nbytes: int, pointer: str) -> None:
+        """Add ``nbytes`` to the running size of the value; fail past ``json_max_bytes``."""
+        self.size += nbytes
+        if self.size > self.limits.json_max_bytes:
+            raise self.too_big(
+                pointer,
+                f"the value would be larger than {self.limits.json_max_bytes} bytes",
+                "json_max_bytes",
+            )
+
+    def room(self, nbytes: int, pointer: str, what: str) -> None:
+        """Fail before the work if ``nbytes`` more would not fit in ``json_max_bytes``."""
+        if self.size + nbytes > self.limits.json_max_bytes:
+            raise self.too_big(
+                pointer,
+                f"{what} needs at least {nbytes} bytes, more than the "
+                f"{max(0, self.limits.json_max_bytes - self.size)} left of "
+                f"{self.limits.json_max_bytes}",
+                "json_max_bytes",
+            )
+
+    def keys_of(self, values: list[Any]) -> frozenset[Hashable]:
+        """The JSON-equality keys of an ``enum`` list, computed once per list."""
+        hit = self.enum_keys.get(id(values))
+        if hit is None:
+            self.charge(len(values), "#")
+            hit = self.enum_keys[id(values)] = (values, frozenset(map(_key, values)))
+        return hit[1]
 
     def resolve(self, ref: str, pointer: str) -> tuple[Any, str]:
         """The schema a ``$ref`` names, and that schema's pointer (for messages)."""
@@ -117,7 +292,7 @@ class _Ctx:
             if doc is _ABSENT and isinstance(self.root, Mapping):
                 root_id = self.root.get("$id")
                 if isinstance(root_id, str):
-                    doc = self.ids.get(urljoin(root_id, base), _ABSENT)
+                    doc = self.ids.get(_join(root_id, base), _ABSENT)
             if doc is _ABSENT:
                 raise UnsatisfiableSchema(
                     pointer, f"cannot resolve $ref {ref!r}: only references inside the schema work"
@@ -132,7 +307,13 @@ class _Ctx:
                 token = token.replace("~1", "/").replace("~0", "~")
                 if isinstance(node, Mapping) and token in node:
                     node = node[token]
-                elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                elif (
+                    isinstance(node, list)
+                    and token.isascii()
+                    and token.isdigit()
+                    and len(token) < 10
+                    and int(token) < len(node)
+                ):
                     node = node[int(token)]
                 else:
                     raise UnsatisfiableSchema(pointer, f"cannot resolve $ref {ref!r}")
@@ -156,7 +337,7 @@ class _Ctx:
                 node_id = node.get("$id")
                 if isinstance(node_id, str):
                     ids[node_id] = node
-                    base = urljoin(base, node_id) if base else node_id
+                    base = _join(base, node_id) if base else node_id
                     ids[base.partition("#")[0]] = node
                 for key in ("$anchor", "$dynamicAnchor"):
                     name = node.get(key)
@@ -188,6 +369,14 @@ class _Ctx:
             hit = (schema, {"anyOf": [rest, {"type": "null"}]})
             self.nullables[id(schema)] = hit
         return hit[1]
+
+
+def _join(base: str, ref: str) -> str:
+    """``urljoin``, with a malformed URL (``http://[``) taken as it is."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return ref
 
 
 def _mentions_ref(node: Any) -> bool:

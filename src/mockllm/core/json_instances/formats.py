@@ -10,6 +10,7 @@ import ipaddress
 import random
 import re
 import uuid
+import warnings
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Final
@@ -20,11 +21,24 @@ def _slug(label: str, sep: str = "-") -> str:
     return slug or "item"
 
 
-@functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` compiled by :mod:`re` (the ``regex`` format's test), or ``None``."""
+    if len(pattern) > 1000:  # long strings are not kept
+        return _compile(pattern)
+    return _compiled_short(pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_short(pattern: str) -> re.Pattern[str] | None:
+    return _compile(pattern)
+
+
+def _compile(pattern: str) -> re.Pattern[str] | None:
     try:
-        return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
+        with warnings.catch_warnings():  # "Possible nested set": still a pattern re runs
+            warnings.simplefilter("ignore", FutureWarning)
+            return re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
         return None
 
 

@@ -1,7 +1,13 @@
 """Generation of values from schemas: nodes and their merged parts, ``enum``/``const``,
 ``anyOf``/``oneOf`` choices, ``if``/``then``/``else`` conditionals, ``not``, the choice of a type,
 null and boolean, objects and arrays. These functions recurse into each other, so they live
-together; numbers and strings, which do not recurse, are in their own modules."""
+together; numbers and strings, which do not recurse, are in their own modules.
+
+Budgets are kept here as the value grows: the running size (``ctx.grow``; a branch that fails
+gives its bytes back), the container depth (``ctx.depth``), the items of one array and the
+properties of one object (checked before any item is made). Optional parts stay small instead
+of failing: past a budget an optional property is left out and an array stops at the items
+it must have."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from .context import (
     _NOT_ATTEMPTS,
     _UNIQUE_ATTEMPTS,
     RECURSION_LIMIT,
+    SchemaTooLarge,
     UnsatisfiableSchema,
     _Ctx,
     _esc,
@@ -37,10 +44,10 @@ from .merge import (
     _type_names,
 )
 from .numbers import _gen_integer, _gen_number
-from .regex import _regex, _string_from_patterns
+from .regex import _search, _string_from_patterns
 from .strings import _gen_string, _label, _singular
 from .validation import _valid
-from .values import _eq
+from .values import _json_size, _key, _writable
 
 _RANK_AT_LIMIT: Final = {
     "null": 0,
@@ -72,18 +79,47 @@ def _gen_parts(
     path: tuple[str, ...],
     hint: str | None,
 ) -> Any:
-    """A value valid against every schema in ``parts``."""
+    """A value valid against every schema in ``parts``; on failure the bytes it counted are
+    given back."""
     if rec > _HARD_LIMIT:
         raise UnsatisfiableSchema(
             pointer, "the schema recurses without end: every valid value would be infinite"
         )
-    m = _merge(parts, pointer)
+    ctx.charge(5, pointer)
+    mark = ctx.size
+    try:
+        return _gen_merged(ctx, _merge(ctx, parts, pointer), parts, pointer, rec, path, hint)
+    except UnsatisfiableSchema:
+        ctx.size = mark
+        raise
+
+
+def _at_limit(ctx: _Ctx, rec: int) -> bool:
+    """Whether to head for the exit: the recursion limit or the depth limit is reached, or
+    the budgets are getting tight."""
+    return rec >= RECURSION_LIMIT or ctx.depth >= ctx.max_depth or ctx.tight()
+
+
+def _gen_merged(
+    ctx: _Ctx,
+    m: _Merged,
+    parts: list[_Part],
+    pointer: str,
+    rec: int,
+    path: tuple[str, ...],
+    hint: str | None,
+) -> Any:
     if m.candidates is not None:
         return _gen_enum(ctx, m, parts)
     if m.examples is not None:
-        valid = [e for e in m.examples if all(_valid(ctx, e, s) for s, _ in parts)]
+        valid = [e for e in m.examples if _writable(e) and all(_valid(ctx, e, s) for s, _ in parts)]
         if valid:
-            return _copy(valid[ctx.rng.randrange(len(valid))])
+            example = valid[ctx.rng.randrange(len(valid))]
+            size, count = _json_size(example)
+            if ctx.size + size <= ctx.limits.json_max_bytes:  # else: made, not copied
+                ctx.charge(count, m.ptr)
+                ctx.grow(size, m.ptr)
+                return _copy(example)
     if m.choices:
         return _gen_choice(ctx, m, parts, pointer, rec, path, hint)
     if m.conds:
@@ -94,9 +130,11 @@ def _gen_parts(
             for attempt in range(_NOT_ATTEMPTS):
                 ctx.spend(m.ptr)
                 ctx.variant = attempt
+                mark = ctx.size
                 value = _gen_typed(ctx, m, parts, rec, path, hint, attempt)
                 if not any(_valid(ctx, value, s) for s, _ in m.nots):
                     return value
+                ctx.size = mark
         finally:
             ctx.variant = saved
         raise UnsatisfiableSchema(m.nots[0][1], "every value tried matches the negated schema")
@@ -107,10 +145,27 @@ def _gen_enum(ctx: _Ctx, m: _Merged, parts: list[_Part]) -> Any:
     assert m.candidates is not None
     if not m.candidates:
         raise UnsatisfiableSchema(m.ptr, "no value is in every enum/const")
-    valid = [c for c in m.candidates if all(_valid(ctx, c, s) for s, _ in parts)]
+    # The same parts (the items of one array) have the same valid candidates: found once.
+    cache_key = tuple(id(s) for s, _ in parts)
+    hit = ctx.enum_valid.get(cache_key)
+    if hit is None:
+        valid = [c for c in m.candidates if all(_valid(ctx, c, s) for s, _ in parts)]
+        writable = [c for c in valid if _writable(c)]
+        hit = ctx.enum_valid[cache_key] = ([s for s, _ in parts], writable, len(valid))
+    valid = hit[1]
     if not valid:
+        if hit[2]:
+            raise UnsatisfiableSchema(
+                m.ptr,
+                "no enum/const value can be written as JSON (an integer past 64 bits, NaN or "
+                "infinity, a key that is not a string)",
+            )
         raise UnsatisfiableSchema(m.ptr, "no enum/const value satisfies the other keywords")
-    return _copy(valid[ctx.rng.randrange(len(valid))])
+    value = valid[ctx.rng.randrange(len(valid))]
+    size, count = _json_size(value)
+    ctx.charge(count, m.ptr)
+    ctx.grow(size, m.ptr)
+    return _copy(value)
 
 
 def _copy(value: Any) -> Any:
@@ -167,7 +222,8 @@ def _gen_choice(
         raise UnsatisfiableSchema(where, f"{keyword} must be a non-empty array")
     stripped = ctx.without(part, keyword)
     base = [*parts[:index], (stripped, part_ptr), *parts[index + 1 :]]
-    order = _branch_order(ctx, branches, rec >= RECURSION_LIMIT)
+    ctx.charge(len(branches) + len(parts), where)
+    order = _branch_order(ctx, branches, _at_limit(ctx, rec))
     if keyword == "oneOf" and len(branches) > 1:
         order = order + order  # a second value per branch when the first matched another
     first: UnsatisfiableSchema | None = None
@@ -175,16 +231,20 @@ def _gen_choice(
         ctx.spend(where)
         sub = list(base)
         refs: list[str] = []
+        mark = ctx.size
         try:
             _collect(ctx, branches[b], f"{where}/{b}", sub, refs, ())
             sub_path, sub_rec = _descend(path, rec, refs)
             value = _gen_parts(ctx, sub, pointer, sub_rec, sub_path, hint)
         except UnsatisfiableSchema as exc:
+            if ctx.exhausted is not None:
+                raise ctx.exhausted from None
             first = first or exc
             continue
         if keyword == "oneOf" and any(
             _valid(ctx, value, other) for j, other in enumerate(branches) if j != b
         ):
+            ctx.size = mark
             continue
         return value
     if len(branches) == 1 and first is not None:
@@ -221,16 +281,20 @@ def _gen_cond(
         ctx.spend(part_ptr)
         sub = list(base)
         refs: list[str] = []
+        mark = ctx.size
         try:
             for schema, where in option:
                 _collect(ctx, schema, where, sub, refs, ())
             sub_path, sub_rec = _descend(path, rec, refs)
             value = _gen_parts(ctx, sub, pointer, sub_rec, sub_path, hint)
         except UnsatisfiableSchema as exc:
+            if ctx.exhausted is not None:
+                raise ctx.exhausted from None
             first = first or exc
             continue
         if _valid(ctx, value, part):
             return value
+        ctx.size = mark
     detail = f" (first failure: {first})" if first is not None else ""
     raise UnsatisfiableSchema(part_ptr, f"neither if/then nor else yields a valid value{detail}")
 
@@ -283,14 +347,18 @@ def _gen_typed(
     hint: str | None,
     attempt: int,
 ) -> Any:
-    order = _type_order(ctx, m, rec >= RECURSION_LIMIT, attempt)
+    order = _type_order(ctx, m, _at_limit(ctx, rec), attempt)
     if not order:
         raise UnsatisfiableSchema(m.ptr, "no JSON type is allowed by every 'type'")
     first: UnsatisfiableSchema | None = None
     for name in order:
+        mark = ctx.size
         try:
             return _TYPE_GENERATORS[name](ctx, m, parts, rec, path, hint)
         except UnsatisfiableSchema as exc:
+            if ctx.exhausted is not None:
+                raise ctx.exhausted from None
+            ctx.size = mark
             first = first or exc
     assert first is not None
     raise first
@@ -299,13 +367,26 @@ def _gen_typed(
 def _gen_null(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> None:
+    ctx.grow(4, m.ptr)
     return None
 
 
 def _gen_boolean(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> bool:
+    ctx.grow(5, m.ptr)
     return ctx.rng.random() < 0.5
+
+
+def _enter(ctx: _Ctx, m: _Merged, what: str) -> None:
+    """Refuse a container that would nest deeper than ``json_max_depth``."""
+    if ctx.depth >= ctx.max_depth:
+        raise ctx.too_big(
+            m.ptr,
+            f"the value would nest deeper than {ctx.max_depth} levels (an {what} is needed "
+            f"at level {ctx.depth + 1})",
+            "json_max_depth",
+        )
 
 
 # -- objects ---------------------------------------------------------------------------------
@@ -314,15 +395,30 @@ def _gen_boolean(
 def _gen_object(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> dict[str, Any]:
-    at_limit = rec >= RECURSION_LIMIT
+    _enter(ctx, m, "object")
+    at_limit = _at_limit(ctx, rec) or ctx.depth + 1 >= ctx.max_depth
     item_hint = _singular(hint)
     if m.max_props is not None and m.min_props > m.max_props:
         raise UnsatisfiableSchema(
             m.ptr, f"minProperties {m.min_props} is greater than maxProperties {m.max_props}"
         )
+    if m.min_props > ctx.max_items:
+        raise ctx.too_big(
+            m.ptr,
+            f"minProperties {m.min_props} is more than the {ctx.max_items} properties a "
+            "generated object may have",
+            "json_max_items",
+        )
     applied: set[str] = set()
     while True:  # dependentSchemas of properties sure to be present join the conjunction
         needed = _closure(m, list(m.required))
+        if len(needed) > ctx.max_items:
+            raise ctx.too_big(
+                m.ptr,
+                f"{len(needed)} properties are required, more than the {ctx.max_items} a "
+                "generated object may have",
+                "json_max_items",
+            )
         pending = [d for d in m.dep_schemas if d[0] in needed and d[0] not in applied]
         if not pending:
             break
@@ -330,8 +426,10 @@ def _gen_object(
         for key, schema, where in pending:
             applied.add(key)
             _collect(ctx, schema, where, parts, [], ())
-        m = _merge(parts, m.ptr)
+        m = _merge(ctx, parts, m.ptr)
     triggers = {key for key, _, _ in m.dep_schemas}
+    ctx.charge(len(m.prop_order) + len(needed) + len(m.dep_schemas), m.ptr)
+    ctx.room(_least(ctx, m, _object_min), m.ptr, "an object with its required properties")
 
     for key in needed:
         if not _key_allowed(ctx, m, key):
@@ -349,11 +447,14 @@ def _gen_object(
             keys.append(key)
     keys += [key for key in needed if key not in m.prop_order]
     keys = list(_closure(m, keys))
-    if m.max_props is not None and len(keys) > m.max_props:
+    limit = m.max_props
+    if len(keys) > ctx.max_items:  # optional properties past the budget are left out
+        limit = ctx.max_items if limit is None else min(limit, ctx.max_items)
+    if limit is not None and len(keys) > limit:
         optional = [k for k in keys if k not in needed and not m.dep_required.get(k)]
-        while len(keys) > m.max_props and optional:
-            keys.remove(optional.pop())
-        if len(keys) > m.max_props:
+        drop = set(optional[max(0, len(optional) - (len(keys) - limit)) :])
+        keys = [k for k in keys if k not in drop]
+        if m.max_props is not None and len(keys) > m.max_props:
             raise UnsatisfiableSchema(
                 m.ptr, f"{len(keys)} properties are required but maxProperties is {m.max_props}"
             )
@@ -376,22 +477,30 @@ def _gen_object(
             )
 
     obj: dict[str, Any] = {}
-    for key in keys:
-        sub: list[_Part] = []
-        refs: list[str] = []
-        declared = key in m.prop_order
-        try:
-            for schema, where in _key_schemas(m, key):
-                _collect(ctx, schema, where, sub, refs, ())
-            sub_path, sub_rec = _descend(path, rec, refs)
-            where = f"{m.ptr}/properties/{_esc(key)}"
-            obj[key] = _gen_parts(
-                ctx, sub, where, sub_rec, sub_path, key if declared else item_hint
-            )
-        except UnsatisfiableSchema:
-            if key in needed:
-                raise
-            continue  # an optional property that cannot be satisfied is left out
+    ctx.grow(2, m.ptr)
+    ctx.depth += 1
+    try:
+        for key in keys:
+            sub: list[_Part] = []
+            refs: list[str] = []
+            declared = key in m.prop_order
+            mark = ctx.size
+            try:
+                ctx.grow(len(key) + (4 if obj else 3), m.ptr)  # "key": and a comma
+                for schema, where in _key_schemas(ctx, m, key):
+                    _collect(ctx, schema, where, sub, refs, ())
+                sub_path, sub_rec = _descend(path, rec, refs)
+                where = f"{m.ptr}/properties/{_esc(key)}"
+                obj[key] = _gen_parts(
+                    ctx, sub, where, sub_rec, sub_path, key if declared else item_hint
+                )
+            except UnsatisfiableSchema:
+                ctx.size = mark
+                if key in needed or ctx.exhausted is not None:
+                    raise
+                continue  # an optional property that cannot be satisfied is left out
+    finally:
+        ctx.depth -= 1
     if len(obj) < m.min_props:
         raise UnsatisfiableSchema(m.ptr, f"fewer than minProperties {m.min_props} properties")
     if m.max_props is not None and len(obj) > m.max_props:
@@ -419,34 +528,45 @@ def _extra_keys(
     ]
     closed = m.unevaluated is not None and any(s is False for s, _ in m.unevaluated)
     out: list[str] = []
+    chosen: set[str] = set(taken)
+    mark = ctx.size  # names are counted with their values, by the caller
+    string_part: _Part = ({"type": "string"}, m.ptr)
     for attempt in range(count * 4 + 8):
         if len(out) == count:
             break
+        ctx.charge(3, m.ptr)
         try:
             if m.prop_names:
                 names: list[_Part] = []
                 for schema, where in m.prop_names:
                     _collect(ctx, schema, where, names, [], ())
-                names.append(({"type": "string"}, m.ptr))
+                names.append(string_part)
                 key = _gen_parts(ctx, names, m.ptr, rec, path, "key")
             elif patterns and (attempt % 2 == 0 or closed):
                 key = _string_from_patterns(
-                    ctx.rng, [patterns[attempt // 2 % len(patterns)]], 0, None, m.ptr
+                    ctx, [patterns[attempt // 2 % len(patterns)]], 0, None, m.ptr
                 )
             else:
                 number += 1
                 key = f"{stem}_{number}"
+        except SchemaTooLarge:
+            if ctx.exhausted is not None:
+                raise
+            continue
         except UnsatisfiableSchema:
             continue
-        if not isinstance(key, str) or key in taken or key in out or key in m.forbidden:
+        finally:
+            ctx.size = mark
+        if not isinstance(key, str) or key in chosen or key in m.forbidden:
             continue
         if closed and not any(
-            key in props or any(_regex(p, m.ptr).search(key) for p in pats)
+            key in props or any(_search(ctx, p, m.ptr, key) for p in pats)
             for props, pats, _, _ in m.obj_parts
         ):
             continue
         if _key_allowed(ctx, m, key):
             out.append(key)
+            chosen.add(key)
     return out
 
 
@@ -456,7 +576,8 @@ def _extra_keys(
 def _gen_array(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> list[Any]:
-    at_limit = rec >= RECURSION_LIMIT
+    _enter(ctx, m, "array")
+    at_limit = _at_limit(ctx, rec) or ctx.depth + 1 >= ctx.max_depth
     cap = m.max_items
     tuple_len = 0
     for prefix, _, rest, _ in m.arr_parts:
@@ -471,10 +592,18 @@ def _gen_array(
     lo = max(m.min_items, need)
     if cap is not None and lo > cap:
         raise UnsatisfiableSchema(m.ptr, f"needs at least {lo} items but at most {cap} fit")
+    if lo > ctx.max_items:
+        what = f"minItems {m.min_items}" if lo == m.min_items else f"minContains {need}"
+        raise ctx.too_big(
+            m.ptr,
+            f"{what} is more than the {ctx.max_items} items a generated array may hold",
+            "json_max_items",
+        )
+    ctx.room(_least(ctx, m, _array_min), m.ptr, f"an array of {lo} items")
     if at_limit:
         n = lo
     elif tuple_len:
-        n = max(lo, tuple_len if cap is None else min(cap, tuple_len))
+        n = max(lo, min(tuple_len, ctx.max_items) if cap is None else min(cap, tuple_len))
     else:
         base = max(lo, 1)
         n = ctx.rng.randint(base, base + 2)
@@ -492,32 +621,131 @@ def _gen_array(
     item_hint = _singular(hint)
     rest_cache: tuple[list[_Part], list[str]] | None = None
     items: list[Any] = []
-    for i in range(n):
-        sub: list[_Part]
-        refs: list[str]
-        if i >= tuple_len and not slots[i] and not capped:
-            if rest_cache is None:
-                rest_cache = ([], [])
-                for schema, where in _index_schemas(m, i):
-                    _collect(ctx, schema, where, rest_cache[0], rest_cache[1], ())
-            sub, refs = list(rest_cache[0]), rest_cache[1]
-        else:
-            sub, refs = [], []
-            for schema, where in _index_schemas(m, i) + slots[i]:
-                _collect(ctx, schema, where, sub, refs, ())
-            if not slots[i]:
-                sub += [({"not": s}, w) for s, w in capped]
-        sub_path, sub_rec = _descend(path, rec, refs)
-        for _ in range(_UNIQUE_ATTEMPTS if m.unique else 1):
-            value = _gen_parts(ctx, sub, f"{m.ptr}/items", sub_rec, sub_path, item_hint)
-            if not m.unique or not any(_eq(value, other) for other in items):
-                break
-        else:
-            if len(items) >= lo and i >= tuple_len:
-                break  # shorter but still long enough
-            raise UnsatisfiableSchema(m.ptr, f"cannot find {lo} distinct items (uniqueItems)")
-        items.append(value)
+    seen: set[Any] = set()
+    ctx.grow(2, m.ptr)
+    ctx.depth += 1
+    try:
+        for i in range(n):
+            sub: list[_Part]
+            refs: list[str]
+            if i >= tuple_len and not slots[i] and not capped:
+                if rest_cache is None:
+                    rest_cache = ([], [])
+                    for schema, where in _index_schemas(m, i):
+                        _collect(ctx, schema, where, rest_cache[0], rest_cache[1], ())
+                sub, refs = list(rest_cache[0]), rest_cache[1]
+            else:
+                sub, refs = [], []
+                for schema, where in _index_schemas(m, i) + slots[i]:
+                    _collect(ctx, schema, where, sub, refs, ())
+                if not slots[i]:
+                    sub += [({"not": s}, w) for s, w in capped]
+            sub_path, sub_rec = _descend(path, rec, refs)
+            mark = ctx.size
+            try:
+                for _ in range(_UNIQUE_ATTEMPTS if m.unique else 1):
+                    ctx.grow(1 if items else 0, m.ptr)  # the comma
+                    value = _gen_parts(ctx, sub, f"{m.ptr}/items", sub_rec, sub_path, item_hint)
+                    if not m.unique:
+                        break
+                    key = _key(value)
+                    if key not in seen:
+                        seen.add(key)
+                        break
+                    ctx.size = mark
+                else:
+                    if len(items) >= lo and i >= tuple_len:
+                        break  # shorter but still long enough
+                    raise UnsatisfiableSchema(
+                        m.ptr, f"cannot find {lo} distinct items (uniqueItems)"
+                    )
+            except SchemaTooLarge:
+                ctx.size = mark
+                optional = len(items) >= lo and not any(slots[j] for j in range(i, n))
+                if optional and ctx.exhausted is None:
+                    break  # an optional item past a budget: the array stops here
+                raise
+            items.append(value)
+    finally:
+        ctx.depth -= 1
     return items
+
+
+# -- lower bounds of sizes, to refuse before the work ---------------------------------------------
+
+_MIN_SIZE_LEVELS: Final = 8  # nesting followed by the size estimate (deeper counts 1 byte)
+_SCALAR_MIN: Final = {"null": 4, "boolean": 4, "integer": 1, "number": 1}
+
+
+def _min_size(ctx: _Ctx, schemas: list[tuple[Any, str]], level: int) -> int:
+    """A lower bound of the serialized size of any value valid against every schema in
+    ``schemas`` (applicators are left out: they only add constraints)."""
+    if level > _MIN_SIZE_LEVELS or not schemas:
+        return 1
+    parts: list[_Part] = []
+    try:
+        for schema, where in schemas:
+            _collect(ctx, schema, where, parts, [], ())
+    except SchemaTooLarge:
+        raise
+    except UnsatisfiableSchema:
+        return 1  # generation reports it
+    if not parts:
+        return 1
+    key = tuple(id(s) for s, _ in parts)
+    hit = ctx.min_sizes.get(key)
+    if hit is not None:
+        return hit[1]
+    ctx.min_sizes[key] = ([s for s, _ in parts], 1)  # a cycle counts 1 while it is measured
+    m = _merge(ctx, parts, parts[0][1])
+    size = 1
+    if m.candidates is None:
+        types = m.types if m.types is not None else _ALL_TYPES
+        sizes = [_type_min(ctx, m, name, level) for name in types if name in _RANK_AT_LIMIT]
+        size = min(sizes, default=1)
+    ctx.min_sizes[key] = ([s for s, _ in parts], size)
+    return size
+
+
+def _least(ctx: _Ctx, m: _Merged, measure: Callable[[_Ctx, _Merged, int], int]) -> int:
+    """``measure(ctx, m, 0)``, once per merged schema (every item of an array shares one)."""
+    hit = ctx.least.get(id(m))
+    if hit is None:
+        hit = ctx.least[id(m)] = (m, measure(ctx, m, 0))
+    return hit[1]
+
+
+def _type_min(ctx: _Ctx, m: _Merged, name: str, level: int) -> int:
+    if name == "string":
+        return m.min_len + 2
+    if name == "array":
+        return _array_min(ctx, m, level)
+    if name == "object":
+        return _object_min(ctx, m, level)
+    return _SCALAR_MIN[name]
+
+
+def _array_min(ctx: _Ctx, m: _Merged, level: int) -> int:
+    """At least the brackets and the items the array must have, with their separators (the
+    items after a tuple prefix share their schemas: the smallest of them is measured)."""
+    lo = max(m.min_items, max((count for _, _, count, _ in m.contains), default=0))
+    if not lo:
+        return 2
+    prefix = max((len(p) for p, _, _, _ in m.arr_parts), default=0)
+    rest = lo - min(prefix, lo)
+    item = _min_size(ctx, _index_schemas(m, prefix), level + 1) if rest else 1
+    return 1 + 2 * (lo - rest) + rest * (item + 1)
+
+
+def _object_min(ctx: _Ctx, m: _Merged, level: int) -> int:
+    """At least the braces, each required property (name, colon, smallest value) and the
+    commas; ``minProperties`` past them counts the shortest entry (``"":0``) each."""
+    extra = max(0, m.min_props - len(m.required))
+    size = 2 + 4 * extra + max(0, len(m.required) + extra - 1)
+    for key in m.required:
+        schemas = _key_schemas(ctx, m, key) if level < _MIN_SIZE_LEVELS else []
+        size += len(key) + 3 + _min_size(ctx, schemas, level + 1)
+    return size
 
 
 _TYPE_GENERATORS: Final[dict[str, Callable[..., Any]]] = {

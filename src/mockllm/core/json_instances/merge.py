@@ -1,18 +1,31 @@
 """Flattening and merging of keywords: ``_collect`` follows ``allOf`` and ``$ref`` into a list of
 parts, ``_merge`` combines the parts' keywords into one ``_Merged`` (tightest bounds, common
 types, every pattern, per-part object and array keywords, pending applicators), and the
-lookups on it of the subschemas that apply to a property name or an array index."""
+lookups on it of the subschemas that apply to a property name or an array index.
+
+A target reached twice while flattening is taken once (a conjunction holds each schema once:
+``allOf: [{$ref: a}, {$ref: a}]`` at every level stays linear), a chain of ``$ref``\\ s is
+followed ``2 * json_max_depth`` deep, the same parts are merged once per generation, and the
+work is counted (``ctx.charge``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from .context import _ABSENT, UnsatisfiableSchema, _Ctx, _esc, _Part
-from .formats import FORMATS, _compiled
+from .context import (
+    _ABSENT,
+    _REF_CHAIN_FACTOR,
+    SchemaTooLarge,
+    UnsatisfiableSchema,
+    _Ctx,
+    _esc,
+    _Part,
+)
+from .formats import FORMATS
+from .regex import _search
 from .validation import _valid
-from .values import _eq, _integral, _is_num
+from .values import _finite, _integral, _is_num, _key
 
 _ALL_TYPES: Final = ("string", "integer", "number", "boolean", "object", "array", "null")
 
@@ -71,13 +84,16 @@ def _collect(
 ) -> None:
     """Flatten ``schema`` into ``out``: the conjunction of its ``allOf`` members and ``$ref``
     targets, none of which has an ``allOf`` or ``$ref`` left. ``refs`` receives every reference
-    expanded; a reference met again while flattening (a cycle with no nesting) adds nothing."""
+    expanded; a reference met again while flattening (a cycle with no nesting, or the same
+    target reached twice: a conjunction holds each schema once) adds nothing."""
     if schema is True:
         return
     if schema is False:
         raise UnsatisfiableSchema(pointer, "the schema is false: no value is valid")
     if not isinstance(schema, dict) and not isinstance(schema, Mapping):
-        raise UnsatisfiableSchema(pointer, f"a schema is a mapping or a bool, not {schema!r}")
+        shown = repr(schema) if len(repr(schema)) <= 60 else type(schema).__name__
+        raise UnsatisfiableSchema(pointer, f"a schema is a mapping or a bool, not {shown}")
+    ctx.charge(1, pointer)
     if schema.get("nullable") is True:
         out.append((ctx.nullable(schema), pointer))
         return
@@ -91,7 +107,13 @@ def _collect(
     if rest:
         out.append((rest, pointer))
     for target in (ref, dynamic):
-        if isinstance(target, str) and target not in seen:
+        if isinstance(target, str) and target not in seen and target not in refs:
+            if len(seen) >= _REF_CHAIN_FACTOR * ctx.max_depth:
+                raise ctx.too_big(
+                    pointer,
+                    f"more than {len(seen)} $refs lead one to the next without nesting",
+                    "json_max_depth",
+                )
             resolved, where = ctx.resolve(target, pointer)
             refs.append(target)
             _collect(ctx, resolved, where, out, refs, (*seen, target))
@@ -169,7 +191,7 @@ class _Merged:
         self.obj_parts: list[tuple[Mapping[str, Any], Mapping[str, Any], Any, str]] = []
         self.prop_order: dict[str, None] = {}
         self.required: dict[str, None] = {}
-        self.forbidden: list[str] = []
+        self.forbidden: set[str] = set()
         self.prop_names: list[tuple[Any, str]] = []
         self.min_props = 0
         self.max_props: int | None = None
@@ -186,9 +208,24 @@ class _Merged:
         self.nots: list[_Part] = []
 
 
-def _merge(parts: list[_Part], pointer: str) -> _Merged:
+def _merge(ctx: _Ctx, parts: list[_Part], pointer: str) -> _Merged:
+    """The parts' keywords combined; the same parts (every item of an array) are merged once
+    per generation (a ``_Merged`` is never changed once made)."""
+    key = (pointer, *[(id(s), ptr) for s, ptr in parts])
+    hit = ctx.merged.get(key)
+    if hit is not None:
+        ctx.charge(1, pointer)
+        return hit[1]
+    ctx.charge(4, pointer)
+    m = _merge_parts(ctx, parts, pointer)
+    ctx.merged[key] = ([s for s, _ in parts], m)  # the schemas are kept: their ids stay theirs
+    return m
+
+
+def _merge_parts(ctx: _Ctx, parts: list[_Part], pointer: str) -> _Merged:
     m = _Merged(parts[0][1] if parts else pointer)
     for i, (s, ptr) in enumerate(parts):
+        ctx.charge(1 + len(s), ptr)
         fam = 0
         for key in s:
             fam |= _FAMILY.get(key, 0)
@@ -198,14 +235,16 @@ def _merge(parts: list[_Part], pointer: str) -> _Merged:
             m.ptr = ptr  # messages name the first part that constrains anything
         m.fam |= fam
         if fam & _F_TYPE:
+            ctx.charge(_length(s.get("type")), ptr)
             _merge_type(m, s)
         if fam & _F_ENUM:
-            _merge_enum(m, s)
+            _merge_enum(ctx, m, s)
         if fam & _F_NUM:
             _merge_num(m, s, ptr)
         if fam & _F_STR:
             _merge_str(m, s, ptr)
         if fam & _F_OBJ:
+            ctx.charge(_length(s.get("properties")) + _length(s.get("required")), ptr)
             _merge_obj(m, s, ptr)
         if fam & _F_ARR:
             _merge_arr(m, s, ptr)
@@ -220,11 +259,15 @@ def _merge(parts: list[_Part], pointer: str) -> _Merged:
     return m
 
 
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, Mapping | list) else 0
+
+
 def _type_names(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value.lower()]
     if isinstance(value, list):
-        return [t.lower() for t in value if isinstance(t, str)]
+        return list(dict.fromkeys(t.lower() for t in value if isinstance(t, str)))
     return list(_ALL_TYPES)
 
 
@@ -235,13 +278,14 @@ def _merge_type(m: _Merged, s: Mapping[str, Any]) -> None:
     if m.types is None:
         m.types = names
         return
-    both = [t for t in m.types if t in names or (t == "integer" and "number" in names)]
+    known = set(names)
+    both = [t for t in m.types if t in known or (t == "integer" and "number" in known)]
     if "number" in m.types and "integer" in names and "integer" not in both:
         both.append("integer")
     m.types = both
 
 
-def _merge_enum(m: _Merged, s: Mapping[str, Any]) -> None:
+def _merge_enum(ctx: _Ctx, m: _Merged, s: Mapping[str, Any]) -> None:
     for key in ("const", "enum"):
         if key not in s:
             continue
@@ -251,23 +295,25 @@ def _merge_enum(m: _Merged, s: Mapping[str, Any]) -> None:
         if m.candidates is None:
             m.candidates = list(values)
         else:
-            m.candidates = [c for c in m.candidates if any(_eq(c, v) for v in values)]
+            keys = ctx.keys_of(values) if key == "enum" else frozenset((_key(values[0]),))
+            ctx.charge(len(m.candidates), "#")
+            m.candidates = [c for c in m.candidates if _key(c) in keys]
 
 
 def _merge_num(m: _Merged, s: Mapping[str, Any], ptr: str) -> None:
     lo, lo_ex = s.get("minimum"), s.get("exclusiveMinimum")
-    if _is_num(lo) and math.isfinite(lo):
+    if _finite(lo):
         _lower(m, lo, lo_ex is True)
-    if _is_num(lo_ex) and math.isfinite(lo_ex):
+    if _finite(lo_ex):
         _lower(m, lo_ex, True)
     hi, hi_ex = s.get("maximum"), s.get("exclusiveMaximum")
-    if _is_num(hi) and math.isfinite(hi):
+    if _finite(hi):
         _upper(m, hi, hi_ex is True)
-    if _is_num(hi_ex) and math.isfinite(hi_ex):
+    if _finite(hi_ex):
         _upper(m, hi_ex, True)
     step = s.get("multipleOf")
     if _is_num(step):
-        if step <= 0 or not math.isfinite(step):
+        if not _finite(step) or step <= 0:
             raise UnsatisfiableSchema(f"{ptr}/multipleOf", f"multipleOf must be positive: {step}")
         m.multiples.append(step)
 
@@ -305,7 +351,8 @@ def _merge_obj(m: _Merged, s: Mapping[str, Any], ptr: str) -> None:
     if props or patterns or additional is not _ABSENT:
         m.obj_parts.append((props, patterns, additional, ptr))
         for key in props:
-            m.prop_order[key] = None
+            if isinstance(key, str):
+                m.prop_order[key] = None
     required = s.get("required")
     if isinstance(required, list):
         for key in required:
@@ -324,6 +371,8 @@ def _merge_obj(m: _Merged, s: Mapping[str, Any], ptr: str) -> None:
         if not isinstance(deps, Mapping):
             continue
         for key, dep in deps.items():
+            if not isinstance(key, str):
+                continue
             if isinstance(dep, list):
                 m.dep_required.setdefault(key, []).extend(d for d in dep if isinstance(d, str))
             else:
@@ -344,6 +393,8 @@ def _merge_arr(m: _Merged, s: Mapping[str, Any], ptr: str) -> None:
         rest_ptr = f"{ptr}/additionalItems"
     else:
         prefix = s.get("prefixItems") or ()
+        if not isinstance(prefix, list):
+            prefix = ()  # not an array: ignored, as by the validator
         prefix_kw = "prefixItems"
         rest = items
         rest_ptr = f"{ptr}/items"
@@ -385,12 +436,13 @@ def _merge_comb(m: _Merged, s: Mapping[str, Any], ptr: str, index: int) -> None:
             if keys == {"type"}:
                 m.not_types.extend(_type_names(negated["type"]))
             elif keys == {"required"} and isinstance(negated["required"], list):
-                m.forbidden.extend(k for k in negated["required"] if isinstance(k, str))
+                m.forbidden.update(k for k in negated["required"] if isinstance(k, str))
 
 
-def _key_schemas(m: _Merged, key: str) -> list[tuple[Any, str]]:
+def _key_schemas(ctx: _Ctx, m: _Merged, key: str) -> list[tuple[Any, str]]:
     """The schemas a property named ``key`` must satisfy, per ``properties``,
-    ``patternProperties`` and ``additionalProperties`` of each merged part."""
+    ``patternProperties`` and ``additionalProperties`` of each merged part (a pattern that
+    is not a regular expression matches nothing here; the validator refuses it)."""
     out: list[tuple[Any, str]] = []
     declared = False
     for props, patterns, additional, ptr in m.obj_parts:
@@ -399,9 +451,15 @@ def _key_schemas(m: _Merged, key: str) -> list[tuple[Any, str]]:
             out.append((props[key], f"{ptr}/properties/{_esc(key)}"))
             matched = True
         for pattern, schema in patterns.items():
-            compiled = _compiled(pattern)
-            if compiled is not None and compiled.search(key):
-                out.append((schema, f"{ptr}/patternProperties/{_esc(pattern)}"))
+            where = f"{ptr}/patternProperties/{_esc(str(pattern))}"
+            try:
+                found = _search(ctx, pattern, where, key)
+            except SchemaTooLarge:
+                raise
+            except UnsatisfiableSchema:
+                continue
+            if found:
+                out.append((schema, where))
                 matched = True
         if not matched and additional is not _ABSENT:
             out.append((additional, f"{ptr}/additionalProperties"))
@@ -414,7 +472,7 @@ def _key_schemas(m: _Merged, key: str) -> list[tuple[Any, str]]:
 def _key_allowed(ctx: _Ctx, m: _Merged, key: str) -> bool:
     if not m.prop_names and len(m.obj_parts) == 1 and key in m.obj_parts[0][0]:
         return m.obj_parts[0][0][key] is not False  # the common case: one declared property
-    if any(schema is False for schema, _ in _key_schemas(m, key)):
+    if any(schema is False for schema, _ in _key_schemas(ctx, m, key)):
         return False
     return all(_valid(ctx, key, schema) for schema, _ in m.prop_names)
 

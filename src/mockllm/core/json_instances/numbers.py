@@ -1,5 +1,8 @@
 """Generation of integers and numbers: small values inside the merged bounds, with
-``multipleOf`` honoured exactly (fractions for float steps)."""
+``multipleOf`` honoured exactly (fractions for float steps). Integers are kept within signed
+64 bits and numbers within the finite floats, what JSON output carries: bounds past them
+(an integer ``"minimum": 2**70``, a number ``"minimum": 10**400``) make the schema
+unsatisfiable, never an unwritable value. (Infinite bounds are refused by :mod:`.checks`.)"""
 
 from __future__ import annotations
 
@@ -10,7 +13,13 @@ from typing import Final
 
 from .context import UnsatisfiableSchema, _Ctx, _Part
 from .merge import _Merged
-from .values import _integral, _multiple_ok
+from .values import _int_size, _integral, _multiple_ok
+
+INT_MIN: Final = -(2**63)
+INT_MAX: Final = 2**63 - 1
+"""The integers generated: what every JSON writer (orjson included) carries exactly."""
+_FLOAT_MAX: Final = 1.7976931348623157e308
+_SMALL: Final = 10**15  # bounds up to this size take the usual route (cents in a window)
 
 _WINDOWS: Final = ((1, 100), (-100, -1), (0, 0), (101, 1000))
 """Preferred ranges for numbers: the first always, the others while avoiding a ``not``."""
@@ -45,9 +54,15 @@ def _int_bounds(m: _Merged) -> tuple[int | None, int | None]:
     return lo, hi
 
 
+def _num_text(value: int | float) -> str:
+    if isinstance(value, int) and abs(value).bit_length() > 96:
+        return f"{'-' if value < 0 else ''}2**{abs(value).bit_length() - 1}+"
+    return f"{value}"
+
+
 def _bounds_text(m: _Merged) -> str:
-    low = "-inf" if m.lo is None else f"{m.lo}"
-    high = "inf" if m.hi is None else f"{m.hi}"
+    low = "-inf" if m.lo is None else _num_text(m.lo)
+    high = "inf" if m.hi is None else _num_text(m.hi)
     return f"{'(' if m.lo_ex else '['}{low}, {high}{')' if m.hi_ex else ']'}"
 
 
@@ -60,9 +75,23 @@ def _in_bounds(m: _Merged, value: float) -> bool:
 def _gen_integer(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> int:
+    value = _make_integer(ctx, m)
+    ctx.grow(_int_size(value), m.ptr)
+    return value
+
+
+def _make_integer(ctx: _Ctx, m: _Merged) -> int:
     lo, hi = _int_bounds(m)
     if lo is not None and hi is not None and lo > hi:
         raise UnsatisfiableSchema(m.ptr, f"no integer in {_bounds_text(m)}")
+    if (lo is not None and lo > INT_MAX) or (hi is not None and hi < INT_MIN):
+        raise UnsatisfiableSchema(
+            m.ptr,
+            f"no integer in {_bounds_text(m)} fits in 64 bits (mockllm writes integers from "
+            "-2**63 to 2**63-1)",
+        )
+    lo = INT_MIN if lo is None or lo < INT_MIN else lo
+    hi = INT_MAX if hi is None or hi > INT_MAX else hi
     step = 1
     fractional: list[float] = []
     for multiple in m.multiples:
@@ -77,6 +106,7 @@ def _gen_integer(
     plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
     k = _pick_int(ctx.rng, klo, khi, plo // step, max(plo // step, phi // step))
     for delta in _DELTAS[:129]:
+        ctx.charge(1, m.ptr)
         kk = k + delta
         if (klo is not None and kk < klo) or (khi is not None and kk > khi):
             continue
@@ -93,16 +123,30 @@ _DELTAS: Final = (0, *(d * sign for d in range(1, 201) for sign in (1, -1)))
 def _gen_number(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> int | float:
+    value = _make_number(ctx, m)
+    ctx.grow(_int_size(value) if isinstance(value, int) else len(repr(value)), m.ptr)
+    return value
+
+
+def _make_number(ctx: _Ctx, m: _Merged) -> int | float:
     if m.lo is not None and m.hi is not None:
         if m.lo > m.hi or (m.lo == m.hi and (m.lo_ex or m.hi_ex)):
             raise UnsatisfiableSchema(m.ptr, f"no number in {_bounds_text(m)}")
+    if (m.lo is not None and m.lo > _FLOAT_MAX) or (m.hi is not None and m.hi < -_FLOAT_MAX):
+        raise UnsatisfiableSchema(
+            m.ptr, f"no number in {_bounds_text(m)} can be written as a finite JSON number"
+        )
     if m.multiples:
         if all(_integral(x) for x in m.multiples):
-            return _gen_integer(ctx, m, parts, rec, path, hint)
+            return _make_integer(ctx, m)
         return _gen_number_multiple(ctx, m)
-    # Two decimals, inside [0, 100] where the bounds allow.
-    clo = None if m.lo is None else math.floor(m.lo * 100)
-    chi = None if m.hi is None else math.ceil(m.hi * 100)
+    if (m.lo is not None and m.lo > _SMALL) or (m.hi is not None and m.hi < -_SMALL):
+        return _number_near_bounds(m)
+    # Two decimals, inside [0, 100] where the bounds allow (a far bound is as good as none).
+    lo = None if m.lo is None or m.lo < -_SMALL else m.lo
+    hi = None if m.hi is None or m.hi > _SMALL else m.hi
+    clo = None if lo is None else math.floor(lo * 100)
+    chi = None if hi is None else math.ceil(hi * 100)
     if clo is None or chi is None or clo < chi:
         plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
         cents = _pick_int(ctx.rng, clo, chi, plo * 100, phi * 100)
@@ -110,12 +154,35 @@ def _gen_number(
             value = (cents + delta) / 100
             if _in_bounds(m, value):
                 return value
-    candidates: list[float] = []
-    if m.lo is not None and m.hi is not None:
-        candidates.append(m.lo + (m.hi - m.lo) / 2)
-    candidates += [b for b in (m.lo, m.hi) if b is not None]
+    candidates: list[int | float] = []
+    if lo is not None and hi is not None:
+        candidates.append(lo + (hi - lo) / 2)
+    candidates += [b for b in (lo, hi) if b is not None]
     for value in candidates:
         if _in_bounds(m, value):
+            return value
+    return _number_near_bounds(m)
+
+
+def _clamped(bound: int | float) -> float:
+    return float(max(-_FLOAT_MAX, min(_FLOAT_MAX, bound)))
+
+
+def _number_near_bounds(m: _Merged) -> int | float:
+    """A number inside bounds too far out for the usual route: an int near a bound when it
+    fits in 64 bits, else the float at (or just inside) a bound, or between two bounds."""
+    candidates: list[int | float] = []
+    if m.lo is not None and m.hi is not None:
+        candidates.append(_clamped(m.lo) / 2 + _clamped(m.hi) / 2)
+    for bound, inward in ((m.lo, 1), (m.hi, -1)):
+        if bound is None:
+            continue
+        if _integral(bound) and INT_MIN < bound < INT_MAX:
+            candidates += [int(bound), int(bound) + inward]
+        number = _clamped(bound)
+        candidates += [number, math.nextafter(number, inward * math.inf)]
+    for value in candidates:
+        if math.isfinite(value) and _in_bounds(m, value):
             return value
     raise UnsatisfiableSchema(m.ptr, f"no number found in {_bounds_text(m)}")
 
@@ -138,10 +205,17 @@ def _gen_number_multiple(ctx: _Ctx, m: _Merged) -> int | float:
     plo, phi = _WINDOWS[ctx.variant % len(_WINDOWS)]
     k = _pick_int(ctx.rng, klo, khi, math.floor(plo / step), max(1, math.floor(phi / step)))
     for delta in _DELTAS:
+        ctx.charge(4, m.ptr)
         exact_value = (k + delta) * step
+        if abs(exact_value) > _FLOAT_MAX:
+            continue
         value: int | float = (
             int(exact_value) if exact_value.denominator == 1 else float(exact_value)
         )
+        if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            value = float(value)
+            if value != exact_value:
+                continue
         if _in_bounds(m, value) and all(_multiple_ok(value, x) for x in m.multiples):
             return value
     raise UnsatisfiableSchema(

@@ -1,5 +1,15 @@
-"""Strings from regular expressions: a walk over the parse tree of Python's :mod:`re` that
-builds a string matching a pattern, checked against every pattern of the schema."""
+"""Regular expressions of a schema (``pattern``, ``patternProperties``): checked and parsed with
+Python's :mod:`re` (the syntax :mod:`jsonschema` accepts), run with the :mod:`regex` package
+under a timeout, and strings made to match them by a walk over :mod:`re`'s parse tree.
+
+Running a client's pattern with :mod:`re` could backtrack for minutes (``^(a+)+b$``); the
+:mod:`regex` package, in its ``re``-compatible ``V0`` mode, takes a ``timeout`` instead. Its
+syntax is a superset of :mod:`re`'s, so a pattern is first accepted or refused by :mod:`re`
+and then given to :mod:`regex` with the two constructs that would mean something else there
+escaped: POSIX classes (``[[:alpha:]]`` is a plain set in :mod:`re`) and braces that are not
+a repeat (``a{e<=1}`` is text in :mod:`re`, fuzzy matching in :mod:`regex`). :mod:`regex`
+expands counted repeats when it compiles (``a{100000}`` is 100,000 nodes), so a pattern whose
+expansion exceeds ``json_max_string`` is refused before it is compiled."""
 
 from __future__ import annotations
 
@@ -8,11 +18,15 @@ import importlib
 import random
 import re
 import string
+import time
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-from .context import UnsatisfiableSchema
-from .formats import _compiled
+import regex as _rx
+
+from .context import _REGEX_TOTAL_FACTOR, UnsatisfiableSchema, _Ctx
 
 
 def _length_ok(text: str, lo: int, hi: int | None) -> bool:
@@ -49,43 +63,227 @@ _REPEATS: Final = tuple(
     if op is not None
 )
 
+_SHARED_LENGTH: Final = 1000  # patterns up to this long are cached across requests...
+_SHARED_WEIGHT: Final = 256  # ...when their regex program is this small
+_COMPILE_COST: Final = 8  # work steps charged per character of a pattern compiled
+_WALK_STEPS: Final = 20_000  # parse-tree steps of one walk
+
 
 class _RegexFail(Exception):
-    """The walk met a construct it cannot produce text for."""
+    """The walk met a construct it cannot produce text for, or made too long a string."""
 
 
-def _regex(pattern: str, pointer: str) -> re.Pattern[str]:
-    compiled = _compiled(pattern)
-    if compiled is None:
-        raise UnsatisfiableSchema(pointer, f"{pattern!r} is not a regular expression Python runs")
-    return compiled
+@dataclass(frozen=True, slots=True)
+class _Info:
+    """A pattern, checked: its :mod:`re` parse tree, the size of the program :mod:`regex`
+    would build (``weight``), the shortest string it matches, and the compiled :mod:`regex`
+    (``None`` until compiled)."""
+
+    parsed: Any
+    weight: int
+    min_width: int
+    compiled: Any
+
+
+def _weight(sub: Any) -> int:
+    """Nodes of the program :mod:`regex` compiles from a parse tree: counted repeats are
+    expanded to their minimum."""
+    total = 0
+    for op, av in sub:
+        total += 1
+        if op in _REPEATS:
+            low, _, inner = av
+            total += max(low, 1) * _weight(inner)
+        elif op is _C.SUBPATTERN:
+            total += _weight(av[3])
+        elif op is _C.BRANCH:
+            total += sum(_weight(b) for b in av[1])
+        elif op is _C.ASSERT or op is _C.ASSERT_NOT:
+            total += _weight(av[1])
+        elif op is _C.GROUPREF_EXISTS:
+            total += _weight(av[1]) + (_weight(av[2]) if av[2] is not None else 0)
+        elif op is getattr(_C, "ATOMIC_GROUP", None):
+            total += _weight(av)
+    return total
+
+
+_BRACE_REPEAT: Final = re.compile(r"\{\d*(?:,\d*)?\}")
+
+
+def _regex_source(pattern: str) -> str:
+    """``pattern`` for :mod:`regex`, meaning what :mod:`re` makes of it: POSIX-class openers
+    (``[:``, ``[=``, ``[.``) and braces that are not a repeat are escaped."""
+    if "{" not in pattern and "[" not in pattern:
+        return pattern
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if pattern.startswith("N{", i + 1):  # \N{NAME}
+                end = pattern.find("}", i)
+                end = n - 1 if end < 0 else end
+                out.append(pattern[i : end + 1])
+                i = end + 1
+            else:
+                out.append(pattern[i : i + 2])
+                i += 2
+        elif c == "{":
+            found = _BRACE_REPEAT.match(pattern, i)
+            if found is None or found.end() == i + 2:  # not a repeat, or "{}"
+                out.append("\\{")
+                i += 1
+            else:
+                out.append(found.group())
+                i = found.end()
+        elif c == "[" and pattern.startswith((":", "=", "."), i + 1):
+            out.append("[\\" + pattern[i + 1])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _check(pattern: str) -> _Info | None:
+    """``pattern`` parsed and measured, or ``None`` when :mod:`re` refuses it."""
+    try:
+        with warnings.catch_warnings():  # "Possible nested set" ([[:alpha:]]): a plain set
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern)
+            parsed = _P.parse(pattern)
+        low = parsed.getwidth()[0]
+    except (re.error, RecursionError, OverflowError, ValueError, TypeError):
+        return None
+    return _Info(parsed, _weight(parsed), low, None)
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(pattern: str) -> Any:
-    return _P.parse(pattern)
+def _shared(pattern: str) -> _Info | None:
+    """:func:`_check` and the compilation of a short pattern with a small program, cached
+    across requests."""
+    info = _check(pattern)
+    if info is None or info.weight > _SHARED_WEIGHT:
+        return info
+    return _compile(info, pattern)
+
+
+def _compile(info: _Info, pattern: str) -> _Info | None:
+    try:
+        compiled = _rx.compile(_regex_source(pattern), _rx.V0)
+    except (_rx.error, RecursionError, OverflowError, ValueError):
+        return None
+    return _Info(info.parsed, info.weight, info.min_width, compiled)
+
+
+def _info(ctx: _Ctx, pattern: Any, pointer: str) -> _Info:
+    """The checked and compiled ``pattern``; :class:`UnsatisfiableSchema` when it is not a
+    regular expression Python runs, :class:`~.context.SchemaTooLarge` when compiling it would
+    take more than the budgets allow."""
+    if not isinstance(pattern, str):
+        raise UnsatisfiableSchema(pointer, f"a pattern is a string, not {pattern!r}")
+    info = ctx.patterns.get(pattern)
+    if info is not None:
+        return info
+    ctx.charge(_COMPILE_COST * len(pattern), pointer)  # compiled, or found in the cache
+    found = _shared(pattern) if len(pattern) <= _SHARED_LENGTH else _check(pattern)
+    if found is None:
+        raise UnsatisfiableSchema(pointer, f"{pattern!r} is not a regular expression Python runs")
+    if found.compiled is None:
+        if found.weight > ctx.regex_room:
+            shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+            raise ctx.too_big(
+                pointer,
+                f"the pattern {shown!r} expands to {found.weight} nodes when compiled, more "
+                f"than {ctx.regex_room} left for this schema's patterns",
+                "json_max_string",
+            )
+        ctx.regex_room -= found.weight
+        ctx.charge(found.weight, pointer)
+        found = _compile(found, pattern)
+        if found is None:
+            raise UnsatisfiableSchema(
+                pointer, f"{pattern!r} is not a regular expression Python runs"
+            )
+    ctx.patterns[pattern] = found
+    return found
+
+
+def _search(ctx: _Ctx, pattern: Any, pointer: str, text: str) -> bool:
+    """Whether ``pattern`` finds a match in ``text`` (JSON Schema's ``pattern``), within the
+    time allowed (``regex_timeout_ms`` for this match, four times that for all the matches
+    made for one value)."""
+    info = _info(ctx, pattern, pointer)
+    slow = ctx.regex_spent or ctx.slow.get(pattern)
+    if slow is not None:
+        raise slow
+    ctx.charge(4 + len(text) // 64, pointer)
+    limit = ctx.limits.regex_timeout_ms / 1000
+    left = ctx.regex_left
+    started = time.perf_counter()
+    try:
+        found = info.compiled.search(text, timeout=max(min(limit, left), 1e-6))
+    except TimeoutError:
+        shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+        if left < limit:  # the time for all the matches is spent: every pattern stops here
+            total = ctx.limits.regex_timeout_ms * _REGEX_TOTAL_FACTOR
+            reason = (
+                f"the patterns of this schema took more than {total} ms in all (four times "
+                f"regex_timeout_ms), the last {shown!r} on a string of {len(text)} characters"
+            )
+            ctx.regex_spent = exc = ctx.too_big(pointer, reason, "regex_timeout_ms")
+        else:
+            reason = (
+                f"the pattern {shown!r} takes more than {ctx.limits.regex_timeout_ms} ms to "
+                f"match a string of {len(text)} characters (catastrophic backtracking)"
+            )
+            ctx.slow[pattern] = exc = ctx.too_big(pointer, reason, "regex_timeout_ms")
+        raise exc from None
+    finally:
+        ctx.regex_left -= time.perf_counter() - started
+    return found is not None
 
 
 def _string_from_patterns(
-    rng: random.Random, patterns: list[tuple[str, str]], lo: int, hi: int | None, pointer: str
+    ctx: _Ctx, patterns: list[tuple[str, str]], lo: int, hi: int | None, pointer: str
 ) -> str:
     """A string of length in [lo, hi] that every pattern finds (``re.search``), by walking
     each pattern's parse tree with growing repeat caps and padding short results."""
-    compiled = [_regex(p, w) for p, w in patterns]
+    infos = [_info(ctx, p, w) for p, w in patterns]
+    longest = ctx.max_string if hi is None else min(hi, ctx.max_string)
+    for info, (pattern, where) in zip(infos, patterns, strict=True):
+        if hi is not None and info.min_width > hi:
+            raise UnsatisfiableSchema(
+                where,
+                f"the pattern {pattern[:80]!r} only matches strings of {info.min_width} "
+                f"characters or more, but maxLength is {hi}",
+            )
+        if info.min_width > ctx.max_string:
+            raise ctx.too_big(
+                where,
+                f"the pattern {pattern[:80]!r} only matches strings of {info.min_width} "
+                f"characters or more, longer than {ctx.max_string}",
+                "json_max_string",
+            )
+        ctx.room(info.min_width + 2, where, f"the pattern {pattern[:80]!r}")
+    room = max(0, ctx.limits.json_max_bytes - ctx.size - 2)
+    longest = min(longest, room)
 
     def ok(text: str) -> bool:
-        return _length_ok(text, lo, hi) and all(c.search(text) for c in compiled)
+        return _length_ok(text, lo, hi) and all(_search(ctx, p, w, text) for p, w in patterns)
 
     caps = (3, 1, 0, 2, 5, 8, 16, max(lo, 4), 32, 64)
-    for pattern, _ in patterns:
-        parsed = _parsed(pattern)
+    for info in infos:
         for cap in caps:
             for _ in range(2):
                 out: list[str] = []
+                budget = [longest, _WALK_STEPS]
                 try:
-                    _walk(parsed, rng, cap, {}, out)
+                    _walk(info.parsed, ctx.rng, cap, {}, out, budget)
                 except _RegexFail:
                     break
+                finally:
+                    ctx.charge(1 + (_WALK_STEPS - budget[1]) // 4, pointer)
                 text = "".join(out)
                 if ok(text):
                     return text
@@ -102,42 +300,61 @@ def _string_from_patterns(
     )
 
 
-def _walk(sub: Any, rng: random.Random, cap: int, groups: dict[int, str], out: list[str]) -> None:
+def _walk(
+    sub: Any,
+    rng: random.Random,
+    cap: int,
+    groups: dict[int, str],
+    out: list[str],
+    budget: list[int],
+) -> None:
+    """Append to ``out`` a string the parse tree ``sub`` matches (anchors and lookarounds
+    aside). ``budget`` is [characters left, steps left]; past either the walk fails."""
+    budget[1] -= len(sub) + 1
+    if budget[1] < 0:
+        raise _RegexFail("steps")
     for op, av in sub:
         if op is _C.LITERAL:
-            out.append(chr(av))
+            _emit(out, chr(av), budget)
         elif op is _C.NOT_LITERAL:
-            out.append(rng.choice([c for c in _ALNUM if ord(c) != av]))
+            _emit(out, rng.choice([c for c in _ALNUM if ord(c) != av]), budget)
         elif op is _C.ANY:
-            out.append(rng.choice(string.ascii_lowercase))
+            _emit(out, rng.choice(string.ascii_lowercase), budget)
         elif op is _C.IN:
-            out.append(_class_char(av, rng))
+            _emit(out, _class_char(av, rng), budget)
         elif op is _C.BRANCH:
-            _walk(rng.choice(av[1]), rng, cap, groups, out)
+            _walk(rng.choice(av[1]), rng, cap, groups, out, budget)
         elif op is _C.SUBPATTERN:
             group, _, _, inner = av
             mark = len(out)
-            _walk(inner, rng, cap, groups, out)
+            _walk(inner, rng, cap, groups, out, budget)
             if group:
                 groups[group] = "".join(out[mark:])
         elif op in _REPEATS:
             low, high, inner = av
             top = low + cap if high is _C.MAXREPEAT or high - low > cap * 3 else high
             for _ in range(rng.randint(low, max(low, top))):
-                _walk(inner, rng, cap, groups, out)
+                _walk(inner, rng, cap, groups, out, budget)
         elif op is _C.AT or op is _C.ASSERT or op is _C.ASSERT_NOT:
             continue  # anchors and lookarounds produce no text; the final search checks them
         elif op is _C.GROUPREF:
-            out.append(groups.get(av, ""))
+            _emit(out, groups.get(av, ""), budget)
         elif op is _C.GROUPREF_EXISTS:
             group, yes, no = av
             branch = yes if group in groups else no
             if branch is not None:
-                _walk(branch, rng, cap, groups, out)
+                _walk(branch, rng, cap, groups, out, budget)
         elif op is getattr(_C, "ATOMIC_GROUP", None):
-            _walk(av, rng, cap, groups, out)
+            _walk(av, rng, cap, groups, out, budget)
         else:
             raise _RegexFail(op)
+
+
+def _emit(out: list[str], text: str, budget: list[int]) -> None:
+    budget[0] -= len(text)
+    if budget[0] < 0:
+        raise _RegexFail("length")
+    out.append(text)
 
 
 def _class_has(items: Any, char: str) -> bool:

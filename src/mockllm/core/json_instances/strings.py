@@ -1,5 +1,7 @@
 """Generation of strings: plausible text from the property name in a few styles, within the
-length bounds, of the requested ``format`` or matching every ``pattern``."""
+length bounds, of the requested ``format`` or matching every ``pattern``; a ``minLength`` past
+``json_max_string`` (or past the bytes left of ``json_max_bytes``) is refused before any text
+is made."""
 
 from __future__ import annotations
 
@@ -11,24 +13,28 @@ from typing import Final
 from .context import UnsatisfiableSchema, _Ctx, _Part
 from .formats import _FORMAT_TESTS, FORMATS
 from .merge import _Merged
-from .regex import _length_ok, _regex, _string_from_patterns
+from .regex import _length_ok, _search, _string_from_patterns
 
 
-@functools.lru_cache(maxsize=1024)
 def _label(hint: str | None) -> str:
     """Short lower-case words from a property name: ``firstName`` -> ``first name``."""
     if not hint:
         return "text"
+    return _label_of(hint[:256])
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_of(hint: str) -> str:
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", hint)
     words = re.sub(r"[\W_]+", " ", words).strip().lower()
     return words[:32].strip() or "text"
 
 
-@functools.lru_cache(maxsize=1024)
 def _singular(hint: str | None) -> str | None:
     """A name for one item of an array property: ``tags`` -> ``tag``, ``cities`` -> ``city``."""
     if not hint:
         return hint
+    hint = hint[:256]  # only the first words make labels
     if hint.endswith("ies") and len(hint) > 4:
         return hint[:-3] + "y"
     if hint.endswith("s") and not hint.endswith("ss") and len(hint) > 3:
@@ -50,16 +56,30 @@ _STYLES: Final[tuple[Callable[[str, int], str], ...]] = (
 def _gen_string(
     ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> str:
+    text = _make_string(ctx, m, hint)
+    ctx.grow((len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 2, m.ptr)
+    return text
+
+
+def _make_string(ctx: _Ctx, m: _Merged, hint: str | None) -> str:
     lo, hi = m.min_len, m.max_len
     if hi is not None and lo > hi:
         raise UnsatisfiableSchema(m.ptr, f"minLength {lo} is greater than maxLength {hi}")
+    if lo > ctx.max_string:
+        raise ctx.too_big(
+            m.ptr,
+            f"minLength {lo} is more than the {ctx.max_string} characters a generated string "
+            "may have",
+            "json_max_string",
+        )
+    ctx.room(lo + 2, m.ptr, f"a string of minLength {lo}")
     label = _label(hint or m.title)
     n = ctx.rng.randint(1, 99)
     if m.formats:
         fmt = m.formats[0]
         for _ in range(20 if m.patterns else 1):
             text = FORMATS[fmt](ctx.rng, label, n)
-            if _length_ok(text, lo, hi) and all(_regex(p, w).search(text) for p, w in m.patterns):
+            if _length_ok(text, lo, hi) and all(_search(ctx, p, w, text) for p, w in m.patterns):
                 return text
             n = ctx.rng.randint(1, 99)
         if not m.patterns:
@@ -70,12 +90,12 @@ def _gen_string(
         if test is None:
             raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
         for _ in range(30):
-            text = _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
+            text = _string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
             if test(text):
                 return text
         raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
     if m.patterns:
-        return _string_from_patterns(ctx.rng, m.patterns, lo, hi, m.ptr)
+        return _string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
     text = _STYLES[ctx.variant % len(_STYLES)](label, n)
     if len(text) < lo:
         text = (text + (" " + label) * (lo // (len(label) + 1) + 1))[:lo]

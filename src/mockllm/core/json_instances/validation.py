@@ -1,19 +1,24 @@
 """The internal boolean validator: one check per keyword, following :mod:`jsonschema`'s rules,
-used to test branches, negations and every final value before it is returned."""
+used to test branches, negations and every final value before it is returned.
+
+It mirrors jsonschema's semantics (type and equality rules, multipleOf on floats) and asserts
+``format`` as a client with a format checker does. A keyword whose value has the wrong type
+(``properties`` as an array, ``minItems`` as a string, ``required`` as a bool...) is ignored,
+as the generator ignores it, where jsonschema would crash; a ``pattern`` that is not a regular
+expression raises :class:`~.context.UnsatisfiableSchema`. Every check is counted against the
+work budget (``ctx.charge``), and nested ``$ref`` checks against the depth budget."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .context import _Ctx
+from .context import _REF_CHAIN_FACTOR, _Ctx
 from .formats import _FORMAT_TESTS
-from .regex import _regex
-from .values import _eq, _is_num, _is_type, _multiple_ok
+from .regex import _search
+from .values import _eq, _is_num, _is_type, _key, _multiple_ok
 
-# A boolean validator for the keywords above, used to check branches, negations and the
-# final value. It mirrors jsonschema's semantics (type and equality rules, multipleOf on
-# floats) and asserts ``format`` as a client with a format checker does.
+_MAPS: Final = (dict, Mapping)  # dict first: the usual case, without the ABC machinery
 
 
 def _valid(ctx: _Ctx, inst: Any, schema: Any) -> bool:
@@ -23,6 +28,7 @@ def _valid(ctx: _Ctx, inst: Any, schema: Any) -> bool:
         return False
     if not isinstance(schema, dict) and not isinstance(schema, Mapping):
         return True
+    ctx.charge(1 + len(schema), "#")
     if inst is None and schema.get("nullable") is True:
         return True
     for key, value in schema.items():
@@ -37,6 +43,7 @@ def _c_type(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool
         return _is_type(inst, value.lower())
     if not isinstance(value, list):
         return True
+    ctx.charge(len(value), "#")
     return any(_is_type(inst, t.lower()) for t in value if isinstance(t, str))
 
 
@@ -45,13 +52,29 @@ def _c_ref(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
         return True
     key = (value, id(inst))
     if key in ctx.active:  # the same reference on the same value: a cycle, assume it holds
+        ctx.assumed += 1
         return True
-    target = ctx.resolve(value, "#")[0]
+    hit = ctx.ref_results.get(key)
+    if hit is not None:
+        return hit[1]
+    target, where = ctx.resolve(value, "#")
+    if ctx.ref_depth >= _REF_CHAIN_FACTOR * ctx.max_depth:
+        raise ctx.too_big(
+            where,
+            f"checking a value follows more than {ctx.ref_depth} nested $refs",
+            "json_max_depth",
+        )
     ctx.active.add(key)
+    ctx.ref_depth += 1
+    assumed = ctx.assumed
     try:
-        return _valid(ctx, inst, target)
+        result = _valid(ctx, inst, target)
     finally:
+        ctx.ref_depth -= 1
         ctx.active.discard(key)
+    if ctx.assumed == assumed:  # no cycle assumed on the way: the verdict holds for good
+        ctx.ref_results[key] = (inst, result)  # (the value is kept: its id stays its own)
+    return result
 
 
 def _c_minimum(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -79,15 +102,17 @@ def _c_multiple(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> 
 
 
 def _c_min_length(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, str) or len(inst) >= value
+    return not isinstance(inst, str) or not _is_num(value) or len(inst) >= value
 
 
 def _c_max_length(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, str) or len(inst) <= value
+    return not isinstance(inst, str) or not _is_num(value) or len(inst) <= value
 
 
 def _c_pattern(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, str) or _regex(value, "#").search(inst) is not None
+    if not isinstance(inst, str) or not isinstance(value, str):
+        return True
+    return _search(ctx, value, "#/pattern", inst)
 
 
 def _c_items(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -95,7 +120,8 @@ def _c_items(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> boo
         return True
     if isinstance(value, list):
         return all(_valid(ctx, i, s) for i, s in zip(inst, value, strict=False))
-    start = len(schema.get("prefixItems") or ())
+    prefix = schema.get("prefixItems")
+    start = len(prefix) if isinstance(prefix, list) else 0
     return all(_valid(ctx, i, value) for i in inst[start:])
 
 
@@ -113,17 +139,24 @@ def _c_additional_items(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, A
 
 
 def _c_min_items(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, list | tuple) or len(inst) >= value
+    return not isinstance(inst, list | tuple) or not _is_num(value) or len(inst) >= value
 
 
 def _c_max_items(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, list | tuple) or len(inst) <= value
+    return not isinstance(inst, list | tuple) or not _is_num(value) or len(inst) <= value
 
 
 def _c_unique(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
     if value is not True or not isinstance(inst, list | tuple):
         return True
-    return not any(_eq(inst[i], inst[j]) for i in range(len(inst)) for j in range(i))
+    ctx.charge(len(inst), "#/uniqueItems")
+    seen = set()
+    for item in inst:
+        key = _key(item)
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
 
 
 def _c_contains(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -131,37 +164,58 @@ def _c_contains(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> 
         return True
     count = sum(1 for i in inst if _valid(ctx, i, value))
     low, high = schema.get("minContains", 1), schema.get("maxContains")
-    return count >= low and (high is None or count <= high)
+    if not _is_num(low):
+        low = 1
+    return count >= low and (not _is_num(high) or count <= high)
 
 
 def _c_required(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, Mapping) or all(k in inst for k in value)
+    if not isinstance(inst, _MAPS) or not isinstance(value, list):
+        return True
+    ctx.charge(len(value), "#/required")
+    for key in value:
+        if isinstance(key, str) and key not in inst:
+            return False
+    return True
 
 
 def _c_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    if not isinstance(inst, Mapping):
+    if not isinstance(inst, _MAPS) or not isinstance(value, _MAPS):
         return True
+    if len(value) > len(inst):
+        ctx.charge(len(inst), "#/properties")
+        return all(_valid(ctx, item, value[k]) for k, item in inst.items() if k in value)
+    ctx.charge(len(value), "#/properties")
     return all(_valid(ctx, inst[k], s) for k, s in value.items() if k in inst)
 
 
 def _c_pattern_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    if not isinstance(inst, Mapping):
+    if not isinstance(inst, _MAPS) or not isinstance(value, _MAPS):
         return True
     for pattern, sub in value.items():
-        compiled = _regex(pattern, "#")
         for key, item in inst.items():
-            if compiled.search(key) and not _valid(ctx, item, sub):
+            if (
+                isinstance(key, str)
+                and _search(ctx, pattern, "#/patternProperties", key)
+                and not _valid(ctx, item, sub)
+            ):
                 return False
     return True
 
 
 def _c_additional_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    if not isinstance(inst, Mapping):
+    if not isinstance(inst, _MAPS):
         return True
-    props = schema.get("properties") or {}
-    patterns = [_regex(p, "#") for p in schema.get("patternProperties") or ()]
+    props = schema.get("properties")
+    if not isinstance(props, Mapping):
+        props = {}
+    patterns = schema.get("patternProperties")
+    if not isinstance(patterns, Mapping):
+        patterns = {}
     for key, item in inst.items():
-        if key in props or any(p.search(key) for p in patterns):
+        if key in props or any(
+            isinstance(key, str) and _search(ctx, p, "#/patternProperties", key) for p in patterns
+        ):
             continue
         if not _valid(ctx, item, value):
             return False
@@ -169,25 +223,26 @@ def _c_additional_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[s
 
 
 def _c_property_names(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, Mapping) or all(_valid(ctx, k, value) for k in inst)
+    return not isinstance(inst, _MAPS) or all(_valid(ctx, k, value) for k in inst)
 
 
 def _c_min_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, Mapping) or len(inst) >= value
+    return not isinstance(inst, _MAPS) or not _is_num(value) or len(inst) >= value
 
 
 def _c_max_properties(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(inst, Mapping) or len(inst) <= value
+    return not isinstance(inst, _MAPS) or not _is_num(value) or len(inst) <= value
 
 
 def _c_dependent(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    if not isinstance(inst, Mapping) or not isinstance(value, Mapping):
+    if not isinstance(inst, _MAPS) or not isinstance(value, _MAPS):
         return True
+    ctx.charge(len(value), "#")
     for key, dep in value.items():
-        if key not in inst:
+        if not isinstance(key, str) or key not in inst:
             continue
         if isinstance(dep, list):
-            if not all(d in inst for d in dep):
+            if not all(d in inst for d in dep if isinstance(d, str)):
                 return False
         elif not _valid(ctx, inst, dep):
             return False
@@ -195,15 +250,15 @@ def _c_dependent(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) ->
 
 
 def _c_all_of(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return all(_valid(ctx, inst, s) for s in value)
+    return not isinstance(value, list) or all(_valid(ctx, inst, s) for s in value)
 
 
 def _c_any_of(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return any(_valid(ctx, inst, s) for s in value)
+    return not isinstance(value, list) or any(_valid(ctx, inst, s) for s in value)
 
 
 def _c_one_of(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return sum(1 for s in value if _valid(ctx, inst, s)) == 1
+    return not isinstance(value, list) or sum(1 for s in value if _valid(ctx, inst, s)) == 1
 
 
 def _c_not(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -217,7 +272,11 @@ def _c_if(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
 
 
 def _c_enum(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
-    return not isinstance(value, list) or any(_eq(inst, v) for v in value)
+    if not isinstance(value, list):
+        return True
+    if len(value) <= 4:
+        return any(_eq(inst, v) for v in value)
+    return _key(inst) in ctx.keys_of(value)
 
 
 def _c_const(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -228,7 +287,10 @@ def _c_format(ctx: _Ctx, inst: Any, value: Any, schema: Mapping[str, Any]) -> bo
     if not isinstance(inst, str) or not isinstance(value, str):
         return True
     test = _FORMAT_TESTS.get(value.lower())
-    return test is None or test(inst)
+    if test is None:
+        return True
+    ctx.charge(1 + len(inst) // 64 if value.lower() != "regex" else 8 * len(inst), "#/format")
+    return test(inst)
 
 
 _CHECKS: Final[dict[str, Callable[[_Ctx, Any, Any, Mapping[str, Any]], bool]]] = {

@@ -1,15 +1,24 @@
 """Predicates on JSON values shared by generation and validation: number and integral tests,
-JSON equality (``1 == 1.0``, ``True != 1``), JSON type membership and exact ``multipleOf``."""
+JSON equality (``1 == 1.0``, ``True != 1``) and its hashable keys, JSON type membership, exact
+``multipleOf`` and the serialized size of a value."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Hashable, Mapping
 from fractions import Fraction
 from typing import Any, TypeGuard
 
 
 def _is_num(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(value: object) -> TypeGuard[int | float]:
+    """A number that is not NaN or infinite (ints of any size are finite)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _integral(value: object) -> TypeGuard[int | float]:
@@ -26,10 +35,17 @@ def _multiple_ok(value: int | float, step: int | float) -> bool:
             quotient = value / step
             return int(quotient) == quotient
         except OverflowError:
+            if not (_finite(value) and _finite(step)) or not step:
+                return False
             return (Fraction(value) / Fraction(step)).denominator == 1
-        except ValueError:
+        except (ValueError, ZeroDivisionError):
             return False
-    return not value % step
+    if not step:
+        return False
+    try:
+        return not value % step
+    except OverflowError:  # a float against an int too large for a float
+        return _finite(value) and Fraction(value) % step == 0
 
 
 def _eq(a: Any, b: Any) -> bool:
@@ -45,6 +61,89 @@ def _eq(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(_eq(x, y) for x, y in zip(a, b, strict=True))
     return a is None and b is None
+
+
+def _key(value: Any) -> Hashable:
+    """A hashable key for ``value``: two values have equal keys exactly when :func:`_eq`
+    says they are equal (NaN and non-JSON objects equal nothing, themselves included)."""
+    if isinstance(value, bool):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    if isinstance(value, int | float):
+        if value != value:
+            return (9, object())
+        return (3, value)  # 1 == 1.0 and hash(1) == hash(1.0)
+    if isinstance(value, Mapping):
+        return (4, frozenset((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (5, tuple(_key(v) for v in value))
+    if value is None:
+        return (6,)
+    return (9, object())
+
+
+def _writable(value: Any) -> bool:
+    """Whether ``value`` can be written as JSON as it is: integers within 64 bits (what JSON
+    writers, orjson included, carry), finite floats, text without lone surrogates, string
+    keys, JSON types only."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return value.isascii() or _utf8(value)
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _writable(k) and _writable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_writable(v) for v in value)
+    return False
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` has no lone surrogate (``"\\ud800"`` in JSON): UTF-8 can carry it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_size(value: Any) -> tuple[int, int]:
+    """The serialized size of a JSON value in bytes (approximately: escapes are not counted)
+    and the number of values in it."""
+    if isinstance(value, str):
+        return (len(value) if value.isascii() else len(value.encode("utf-8", "replace"))) + 2, 1
+    if isinstance(value, Mapping):
+        size, count = 2, 1
+        for key, item in value.items():
+            item_size, item_count = _json_size(item)
+            size += len(str(key)) + 4 + item_size
+            count += item_count
+        return size, count
+    if isinstance(value, list | tuple):
+        size, count = 2, 1
+        for item in value:
+            item_size, item_count = _json_size(item)
+            size += item_size + 1
+            count += item_count
+        return size, count
+    if value is None or value is True:
+        return 4, 1
+    if value is False:
+        return 5, 1
+    if isinstance(value, int):
+        return _int_size(value), 1
+    return 24, 1
+
+
+def _int_size(value: int) -> int:
+    """Digits of an int, at most 25 (past that the exact count does not matter here)."""
+    if -(10**24) < value < 10**24:
+        return len(str(value))
+    return 25
 
 
 def _is_type(inst: Any, name: str) -> bool:

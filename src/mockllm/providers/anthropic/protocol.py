@@ -1,6 +1,7 @@
 """Anthropic Messages request schema (wire-formats.md section 5.2).
 
 Known fields are checked strictly; unknown fields are accepted, so newer SDKs keep working.
+Integers are bounded by int64 (see :func:`..validation.parse_json`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..validation import INT64_MAX
 
 
 class _Wire(BaseModel):
@@ -145,7 +148,7 @@ ToolChoiceParam = Annotated[
 
 class ThinkingEnabled(_Wire):
     type: Literal["enabled"]
-    budget_tokens: int = Field(ge=1024)
+    budget_tokens: int = Field(ge=1024, le=INT64_MAX)
 
 
 class ThinkingDisabled(_Wire):
@@ -175,11 +178,11 @@ class CountTokensRequest(_Wire):
 class MessagesRequest(CountTokensRequest):
     """``POST /v1/messages`` body."""
 
-    max_tokens: int = Field(ge=1)
+    max_tokens: int = Field(ge=1, le=INT64_MAX)
     stop_sequences: list[str] | None = None
     stream: bool | None = None
     metadata: dict[str, Any] | None = None
     temperature: float | None = Field(None, ge=0, le=1)
     top_p: float | None = Field(None, ge=0, le=1)
-    top_k: int | None = Field(None, ge=0)
+    top_k: int | None = Field(None, ge=0, le=INT64_MAX)
     service_tier: str | None = None

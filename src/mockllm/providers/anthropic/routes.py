@@ -12,6 +12,7 @@ from ...core.errors import MockError
 from ...core.events import paced
 from ...core.models import ModelInfo
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
+from ..validation import parse_json
 from . import translate
 from .errors import invalid_request
 from .protocol import CountTokensRequest, MessagesRequest
@@ -29,7 +30,7 @@ def _model(call: HttpCall, name: str) -> ModelInfo:
 async def messages(call: HttpCall) -> Result:
     """``POST /v1/messages``."""
     try:
-        body = MessagesRequest.model_validate_json(call.body)
+        body = parse_json(MessagesRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     info = _model(call, body.model)
@@ -63,7 +64,7 @@ async def messages(call: HttpCall) -> Result:
 async def count_tokens(call: HttpCall) -> Result:
     """``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
     try:
-        body = CountTokensRequest.model_validate_json(call.body)
+        body = parse_json(CountTokensRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     info = _model(call, body.model)

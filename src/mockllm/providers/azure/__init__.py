@@ -18,7 +18,7 @@ from random import getrandbits
 from uuid import UUID
 
 from ...engine import Traits
-from ...wire import Handler, HttpCall
+from ...wire import Handler, HttpCall, header_value
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error
 from .models import MODELS
@@ -43,7 +43,7 @@ def response_headers(call: HttpCall) -> dict[str, str]:
     }
     deployment = call.path_params.get("deployment")
     if deployment is not None:
-        headers["x-ms-deployment-name"] = str(deployment)
+        headers["x-ms-deployment-name"] = header_value(str(deployment))
     return headers
 
 

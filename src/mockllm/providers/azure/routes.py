@@ -25,6 +25,7 @@ from ..openai import completions, embeddings, translate
 from ..openai.errors import invalid_request
 from ..openai.protocol import ChatCompletionRequest
 from ..openai.routes import check_output_limit
+from ..validation import parse_json
 from . import filters
 from .errors import access_denied, deployment_not_found, resource_not_found
 
@@ -50,15 +51,21 @@ def guarded(handler: Handler, *, versioned: bool) -> Handler:
 
 def _with_model(body: bytes, model: str) -> bytes:
     """The body with ``model`` set to the deployment; a body that is not a JSON object is
-    left for the validator to reject in OpenAI's words."""
+    left for the validator to reject in OpenAI's words.
+
+    The member is appended to the body as sent (the last of duplicate keys wins, for
+    pydantic and orjson alike) rather than the body re-serialized: orjson would turn
+    integers beyond 64 bits into floats and cannot write what is nested very deep."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return body
     if not isinstance(data, dict):
         return body
-    data["model"] = model
-    return orjson.dumps(data)
+    member = b'"model":' + orjson.dumps(model)
+    if not data:
+        return b"{" + member + b"}"
+    return body.rstrip()[:-1] + b"," + member + b"}"
 
 
 @contextmanager
@@ -81,7 +88,7 @@ def reported_model(call: HttpCall, name: str) -> str:
 async def chat_completions(call: HttpCall) -> Result:
     """``POST .../chat/completions``: OpenAI Chat Completions with filter results."""
     try:
-        body = ChatCompletionRequest.model_validate_json(call.body)
+        body = parse_json(ChatCompletionRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     request = replace(translate.decode(body, call.headers), provider=PROVIDER)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
-from ..validation import is_member_name
+from ..validation import BOUNDS, is_member_name
 
 STATUS_BY_CODE = {
     400: "INVALID_ARGUMENT",
@@ -107,6 +107,9 @@ _TYPE_NAMES = {
     "float_parsing": "TYPE_FLOAT",
     "bool_type": "TYPE_BOOL",
     "bool_parsing": "TYPE_BOOL",
+    # Only the int32 fields are bounded (protocol.Int32).
+    "greater_than_equal": "TYPE_INT32",
+    "less_than_equal": "TYPE_INT32",
 }
 
 
@@ -137,12 +140,24 @@ def _walk(loc: tuple[str | int, ...], data: Any) -> tuple[str, Any, bool]:
     return path, current, present
 
 
+def _shown(value: Any) -> str:
+    """``value`` as JSON text for a message; a shape for one nested deeper than orjson
+    writes (the body was read by orjson, which reads deeper)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return "[...]" if isinstance(value, list) else "{...}"
+
+
 def invalid_request(exc: ValidationError, body: bytes, request_name: str) -> MockError:
     """The 400 ``INVALID_ARGUMENT`` Gemini answers for the first problem of a request body."""
+    unreadable = MockError("invalid_request", "Invalid JSON payload received. Unexpected token.")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return MockError("invalid_request", "Invalid JSON payload received. Unexpected token.")
+        return unreadable
+    if exc.errors()[0]["type"] == "json_invalid":  # nested deeper than pydantic reads
+        return unreadable
     if not isinstance(data, dict):
         return MockError(
             "invalid_request",
@@ -154,7 +169,11 @@ def invalid_request(exc: ValidationError, body: bytes, request_name: str) -> Moc
         field = path.rsplit(".", 1)[-1]
         return MockError("invalid_request", f"* {request_name}.{path}: {field} is not specified")
     kind = _TYPE_NAMES.get(first["type"])
-    shown = orjson.dumps(value).decode()
+    sent = first.get("input")
+    if first["type"] in BOUNDS and isinstance(sent, int | str):
+        shown = str(sent)  # as sent: orjson decodes a huge integer as a float
+    else:
+        shown = _shown(value)
     if kind is None:
         if isinstance(value, list):
             return MockError(

@@ -3,15 +3,21 @@
 Wire names are camelCase (``systemInstruction``, ``inlineData``); the snake_case names that
 google-genai sends in places (``thinkingConfig: {include_thoughts}``,
 ``parameters_json_schema``) and that REST users write are accepted too. Known fields are
-type-checked; unknown fields are accepted, so newer SDKs keep working.
+type-checked; unknown fields are accepted, so newer SDKs keep working. Integer fields are
+proto ``int32``s; numbers of free-form fields (``Struct``) are doubles.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from ..validation import INT32_MAX, INT32_MIN
+
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
+"""A proto ``int32`` field: Google's 400 names ``TYPE_INT32`` for a value out of range."""
 
 
 class _Wire(BaseModel):
@@ -82,21 +88,21 @@ class ToolConfig(_Wire):
 
 class ThinkingConfig(_Wire):
     include_thoughts: bool | None = None
-    thinking_budget: int | None = None
+    thinking_budget: Int32 | None = None
     thinking_level: str | None = None
 
 
 class GenerationConfig(_Wire):
-    max_output_tokens: int | None = None
+    max_output_tokens: Int32 | None = None
     stop_sequences: list[str] | None = None
-    candidate_count: int | None = None
+    candidate_count: Int32 | None = None
     response_mime_type: str | None = None
     response_schema: dict[str, Any] | None = None
     response_json_schema: dict[str, Any] | None = None
     temperature: float | None = None
     top_p: float | None = None
     top_k: float | None = None
-    seed: int | None = None
+    seed: Int32 | None = None
     thinking_config: ThinkingConfig | None = None
 
 
@@ -128,7 +134,7 @@ class EmbedContentRequest(_Wire):
     model: str | None = None
     task_type: str | None = None
     title: str | None = None
-    output_dimensionality: int | None = None
+    output_dimensionality: Int32 | None = None
 
 
 class BatchEmbedContentsRequest(_Wire):

@@ -23,6 +23,7 @@ from ...core.errors import MockError
 from ...core.events import paced
 from ...core.models import ModelInfo
 from ...wire import SERVER_ERROR_MESSAGE, HttpCall, JsonResult, Result, StreamResult, header_value
+from ..validation import parse_json
 from . import protocol as p
 from . import translate
 from .errors import UNREGISTERED_CALLER, error_body, invalid_request
@@ -74,7 +75,7 @@ def _version(call: HttpCall) -> str:
 
 def _parse(model: type[Body], call: HttpCall, name: str) -> Body:
     try:
-        return model.model_validate_json(call.body or b"{}")
+        return parse_json(model, call.body or b"{}", huge="float")
     except ValidationError as exc:
         raise invalid_request(exc, call.body, name) from None
 

@@ -30,28 +30,33 @@ class ContextCodec:
         ]
 
     def _text(self, ids: list[int]) -> str:
-        data = b""
+        """The text of ``ids``; ids that are not tokens of this vocabulary are skipped.
+        Linear in ``len(ids)`` (the bytes are joined once)."""
+        token_bytes = self.encoding.decode_single_token_bytes
+        pieces: list[bytes] = []
         for token in ids:
             try:
-                data += self.encoding.decode_single_token_bytes(token)
-            except KeyError:
+                pieces.append(token_bytes(token))
+            except (KeyError, ValueError, OverflowError, TypeError):
                 continue  # not a token of this vocabulary: skipped
-        return data.decode("utf-8", "replace")
+        return b"".join(pieces).decode("utf-8", "replace")
 
     def decode(self, ids: list[int]) -> list[Message]:
         """The turns ``ids`` holds, as user and assistant messages."""
         messages: list[Message] = []
         turn: list[int] = []
+        cut = -1
         for token in [*ids, self.end_of_text]:
             if token != self.end_of_text:
+                if token == self.end_of_prompt and cut < 0:
+                    cut = len(turn)
                 turn.append(token)
                 continue
-            if self.end_of_prompt in turn:
-                cut = turn.index(self.end_of_prompt)
+            if cut >= 0:
                 messages.append(Message("user", (TextPart(self._text(turn[:cut])),)))
                 answer = self._text(turn[cut + 1 :])
                 messages.append(Message("assistant", (TextPart(answer),)))
             elif turn:
                 messages.append(Message("user", (TextPart(self._text(turn)),)))
-            turn = []
+            turn, cut = [], -1
         return messages

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
-from ..validation import body_error
+from ..validation import BOUNDS, body_error
 from .protocol import GO_STRUCTS, GO_TYPES
 
 _STATUS = {529: 503}  # Ollama has no 529: a busy server answers 503.
@@ -117,8 +117,11 @@ def invalid_body(exc: ValidationError | None, body: bytes, struct: str) -> MockE
         if prefix in GO_STRUCTS:
             owner = GO_STRUCTS[prefix]
             break
-    go_type = GO_TYPES.get(field) or _GO_FALLBACK.get(problem.type, "interface {}")
+    if problem.type in BOUNDS:  # a Go int overflowed: Go names the number and type int
+        kind, go_type = f"number {problem.value}", "int"
+    else:
+        kind = go_kind(problem.value)
+        go_type = GO_TYPES.get(field) or _GO_FALLBACK.get(problem.type, "interface {}")
     return bad_request(
-        f"json: cannot unmarshal {go_kind(problem.value)} into Go struct field "
-        f"{owner}.{field} of type {go_type}"
+        f"json: cannot unmarshal {kind} into Go struct field {owner}.{field} of type {go_type}"
     )

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ...core.errors import MockError
+from ..validation import INT64_MAX, INT64_MIN
 from .errors import bad_request
 
 _INT_OPTIONS = frozenset(
@@ -87,7 +88,8 @@ def parse_options(options: Mapping[str, Any] | None) -> Options:
         if key in _INT_OPTIONS:
             if not _number(value):
                 raise bad_request(f'option "{key}" must be of type integer')
-            values[key] = int(value)
+            # Go's int64(float64): JSON numbers are doubles there, any size is accepted.
+            values[key] = min(max(int(value), INT64_MIN), INT64_MAX)
         elif key in _FLOAT_OPTIONS:
             if not _number(value):
                 raise bad_request(f'option "{key}" must be of type float32')
@@ -165,6 +167,8 @@ def parse_duration(text: str) -> int:
         if re.fullmatch(r"\d+(\.\d*)?", body):
             raise bad_request(f'time: missing unit in duration "{text}"')
         raise bad_request(f'time: invalid duration "{text}"')
+    if total > FOREVER_NS:  # Go's durations are int64 nanoseconds: an overflow is invalid
+        raise bad_request(f'time: invalid duration "{text}"')
     return sign * int(total)
 
 
@@ -181,7 +185,10 @@ def parse_keep_alive(value: Any) -> int | None:
     if value is None:
         return None
     if _number(value):
-        nanos = int(value * 10**9)
+        # Longer than Go's largest duration either way (any finite double is accepted):
+        # for ever, as a negative duration is.
+        scaled = value * 10**9
+        nanos = FOREVER_NS if abs(scaled) >= FOREVER_NS else int(scaled)
     elif isinstance(value, str):
         nanos = parse_duration(value)
     else:

@@ -4,14 +4,20 @@ Ollama decodes bodies with Go's ``encoding/json``: a ``null`` is the same as an 
 unknown fields are ignored, and a value of the wrong JSON type is an error. Every field is
 therefore optional here, unknown fields are allowed, and types are checked strictly (no
 string-to-number coercion). Fields Go declares as ``any`` (``format``, ``think``,
-``keep_alive``, ``input``, ``options``) are checked by the handlers.
+``keep_alive``, ``input``, ``options``) are checked by the handlers; their numbers, like
+every number Go decodes into ``any``, may be any double.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..validation import INT64_MAX, INT64_MIN
+
+GoInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""Go's ``int`` (64-bit): a larger number is Go's "cannot unmarshal number ..." error."""
 
 
 class _Wire(BaseModel):
@@ -19,7 +25,7 @@ class _Wire(BaseModel):
 
 
 class ToolCallFunction(_Wire):
-    index: int | None = None
+    index: GoInt | None = None
     name: str | None = None
     arguments: dict[str, Any] | None = None
 
@@ -74,7 +80,7 @@ class GenerateRequest(_Generation):
     suffix: str | None = None
     system: str | None = None
     template: str | None = None
-    context: list[int] | None = None
+    context: list[GoInt] | None = None
     raw: bool | None = None
     images: list[str] | None = None
 
@@ -85,7 +91,7 @@ class EmbedRequest(_Wire):
     model: str | None = None
     input: Any = None
     truncate: bool | None = None
-    dimensions: int | None = None
+    dimensions: GoInt | None = None
     options: dict[str, Any] | None = None
     keep_alive: Any = None
 

@@ -17,6 +17,7 @@ from ...core.errors import MockError
 from ...core.events import Frame, paced
 from ...core.types import ChatRequest, Completion
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
+from ..validation import parse_json
 from . import protocol as p
 from . import translate
 from .context import ContextCodec
@@ -34,7 +35,7 @@ Body = TypeVar("Body", bound=BaseModel)
 def parse(call: HttpCall, schema: type[Body], struct: str) -> Body:
     """The request body as ``schema``; Ollama's 400 when it is not."""
     try:
-        return schema.model_validate_json(call.body)
+        return parse_json(schema, call.body, huge="float")
     except ValidationError as exc:
         raise invalid_body(exc, call.body, struct) from None
 

@@ -36,6 +36,7 @@ from ...core.types import ChatRequest, Completion, Message, TextPart
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
 from ..base import RouteSpec
 from ..sse import sse
+from ..validation import parse_json
 from .errors import invalid_request
 from .extras_protocol import CompletionRequest
 from .inputs import Text, texts
@@ -114,7 +115,7 @@ def answer(call: HttpCall, provider: str) -> Answer:
     """Validate ``call``'s body and answer every prompt through the engine; ``provider``
     names the dialect (its catalogue, its rules' ``provider``). Raises :class:`MockError`."""
     try:
-        body = CompletionRequest.model_validate_json(call.body)
+        body = parse_json(CompletionRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     stop = _stop(body.stop)

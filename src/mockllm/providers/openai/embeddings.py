@@ -27,6 +27,7 @@ from ...core.embeddings import embed
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult, Result
 from ..base import RouteSpec
+from ..validation import parse_json
 from .errors import invalid_request
 from .extras_protocol import EmbeddingRequest
 from .inputs import texts
@@ -56,7 +57,7 @@ def create(call: HttpCall, provider: str) -> dict[str, Any]:
     """The ``CreateEmbeddingResponse`` for ``call``'s body; ``provider`` names the catalogue
     the model is looked up in. Raises :class:`MockError` for what the real API rejects."""
     try:
-        body = EmbeddingRequest.model_validate_json(call.body)
+        body = parse_json(EmbeddingRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     info = call.services.engine.resolve_model(provider, body.model)

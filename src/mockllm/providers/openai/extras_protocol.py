@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..validation import INT32_MAX, INT64_MAX, INT64_MIN
 from .protocol import StreamOptions
 
 TextInput = str | list[str] | list[int] | list[list[int]]
@@ -29,7 +30,7 @@ class EmbeddingRequest(_Wire):
     model: str
     input: TextInput
     encoding_format: Literal["float", "base64"] | None = None
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: int | None = Field(None, ge=1, le=INT32_MAX)
     user: str | None = None
 
 
@@ -38,7 +39,7 @@ class CompletionRequest(_Wire):
 
     model: str
     prompt: TextInput | None
-    max_tokens: int | None = Field(None, ge=0)
+    max_tokens: int | None = Field(None, ge=0, le=INT32_MAX)
     n: int | None = Field(None, ge=1, le=128)
     stop: str | list[str] | None = None
     stream: bool | None = None
@@ -52,7 +53,7 @@ class CompletionRequest(_Wire):
     presence_penalty: float | None = Field(None, ge=-2, le=2)
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     logit_bias: dict[str, Any] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=INT64_MIN, le=INT64_MAX)
     user: str | None = None
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from ...wire import HttpCall, JsonResult, Result, new_id
 from ..base import RouteSpec
+from ..validation import parse_json
 from .errors import invalid_request
 from .extras_protocol import ModerationImage, ModerationRequest, ModerationText
 
@@ -117,7 +118,7 @@ def result(text: str, *, has_text: bool = True, has_image: bool = False) -> dict
 def create(call: HttpCall) -> dict[str, Any]:
     """The ``CreateModerationResponse`` for ``call``'s body."""
     try:
-        body = ModerationRequest.model_validate_json(call.body)
+        body = parse_json(ModerationRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     results: list[dict[str, Any]]

@@ -1,7 +1,8 @@
 """OpenAI Chat Completions request schema (wire-formats.md section 2.1).
 
 Known fields are checked strictly (a string where an integer belongs is an error, as on
-the real API); unknown fields are accepted and ignored, so newer SDKs keep working.
+the real API); unknown fields are accepted and ignored, so newer SDKs keep working. Integer
+fields are bounded as on the real API (token counts by int32, ``seed`` by int64).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..validation import INT32_MAX, INT64_MAX, INT64_MIN
 
 
 class _Wire(BaseModel):
@@ -214,8 +217,8 @@ class ChatCompletionRequest(_Wire):
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     n: int | None = Field(None, ge=1, le=128)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=INT32_MAX)
+    max_completion_tokens: int | None = Field(None, ge=1, le=INT32_MAX)
     stop: str | list[str] | None = Field(None)
     tools: list[ToolParam] | None = None
     tool_choice: ToolChoiceParam | None = None
@@ -225,7 +228,7 @@ class ChatCompletionRequest(_Wire):
     top_p: float | None = Field(None, ge=0, le=1)
     presence_penalty: float | None = Field(None, ge=-2, le=2)
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=INT64_MIN, le=INT64_MAX)
     logprobs: bool | None = None
     top_logprobs: int | None = Field(None, ge=0, le=20)
     user: str | None = None

@@ -10,6 +10,7 @@ from ...core.errors import MockError
 from ...core.events import paced
 from ...core.types import ChatRequest
 from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
+from ..validation import parse_json
 from . import translate
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
@@ -36,7 +37,7 @@ def check_output_limit(
 async def chat_completions(call: HttpCall) -> Result:
     """``POST /v1/chat/completions``."""
     try:
-        body = ChatCompletionRequest.model_validate_json(call.body)
+        body = parse_json(ChatCompletionRequest, call.body)
     except ValidationError as exc:
         raise invalid_request(exc, call.body) from None
     request = translate.decode(body, call.headers)

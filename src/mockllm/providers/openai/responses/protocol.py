@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from ...validation import INT32_MAX
+
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
@@ -146,7 +148,8 @@ def _item_kind(value: Any) -> str:
             kind = "item_reference" if "role" not in value and "id" in value else "message"
     else:
         kind = getattr(value, "type", None) or "message"
-    return _ITEM_TAGS.get(kind, "Other")
+    # A ``type`` that is not a string (a list, an object) goes to OtherItem, which says so.
+    return _ITEM_TAGS.get(kind, "Other") if isinstance(kind, str) else "Other"
 
 
 InputItem = Annotated[
@@ -213,7 +216,9 @@ def _choice_kind(value: Any) -> str:
     if isinstance(value, str):
         return "Mode"
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return {"function": "Function", "allowed_tools": "AllowedTools"}.get(kind or "", "Other")
+    if not isinstance(kind, str):
+        return "Other"  # OtherChoice reports the wrong type
+    return {"function": "Function", "allowed_tools": "AllowedTools"}.get(kind, "Other")
 
 
 ToolChoiceParam = Annotated[
@@ -289,12 +294,12 @@ class CreateResponse(PromptFields):
     store: bool | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    max_output_tokens: int | None = Field(None, ge=16)
+    max_output_tokens: int | None = Field(None, ge=16, le=INT32_MAX)
     include: list[str] | None = None
     metadata: dict[str, str] | None = None
     background: bool | None = None
     service_tier: str | None = None
-    max_tool_calls: int | None = Field(None, ge=1)
+    max_tool_calls: int | None = Field(None, ge=1, le=INT32_MAX)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)

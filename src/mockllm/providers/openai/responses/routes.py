@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ....core.errors import MockError
 from ....core.events import paced
 from ....wire import HttpCall, JsonResult, Result, StreamResult, header_value
+from ...validation import parse_json
 from ..errors import invalid_request
 from . import translate
 from .protocol import CountInputTokens, CreateResponse, PromptFields
@@ -112,7 +113,7 @@ def handlers(store: ResponseStore) -> dict[str, Handler]:
                     param="previous_response_id",
                     code="previous_response_not_found",
                 )
-            history = previous.conversation()
+            history = store.conversation(previous)
 
         def resolve(item_id: str) -> translate.Item:
             found = store.item(item_id)
@@ -132,7 +133,7 @@ def handlers(store: ResponseStore) -> dict[str, Handler]:
     async def create(call: HttpCall) -> Result:
         """``POST /v1/responses``: a ``Response`` object, or its event stream."""
         try:
-            body = CreateResponse.model_validate_json(call.body)
+            body = parse_json(CreateResponse, call.body)
         except ValidationError as exc:
             raise invalid_request(exc, call.body) from None
         ctx = context(body)
@@ -153,11 +154,12 @@ def handlers(store: ResponseStore) -> dict[str, Handler]:
                 StoredResponse(
                     rendering.id,
                     final,
-                    ctx.history,
+                    body.previous_response_id,
                     ctx.items,
                     rendering,
                     background=bool(body.background),
-                )
+                ),
+                call.services.limits,
             )
         headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
         if body.stream:
@@ -214,7 +216,8 @@ def handlers(store: ResponseStore) -> dict[str, Handler]:
                 param="order",
                 code="invalid_value",
             )
-        items = list(found.context + found.input_items)
+        every = store.conversation(found)  # the chain's items, then this one's input, output
+        items = list(every[: len(every) - len(found.body["output"])])
         if order == "desc":
             items.reverse()
         after = query.get("after")
@@ -236,7 +239,7 @@ def handlers(store: ResponseStore) -> dict[str, Handler]:
         """``POST /v1/responses/input_tokens``: the prompt tokens a create request would
         be charged, counted the way the engine counts them."""
         try:
-            body = CountInputTokens.model_validate_json(call.body)
+            body = parse_json(CountInputTokens, call.body)
         except ValidationError as exc:
             raise invalid_request(exc, call.body) from None
         ctx = context(body)

@@ -1,0 +1,405 @@
+"""How mockllm is served by uvicorn: one set of options for ``mockllm serve`` and for
+:class:`mockllm.testing.MockServer`, and the HTTP protocol that guards the connections.
+
+uvicorn's own HTTP/1.1 protocols read request headers without a size limit and without a
+deadline: a client that sends its headers a byte at a time (or never finishes them) holds a
+connection, and a file descriptor, for ever, and a client that sends 10 MB of headers has
+them buffered in memory. :class:`GuardedHttpToolsProtocol` (and :class:`GuardedH11Protocol`
+when httptools is not installed) adds, per connection:
+
+* a **header budget** (``limits.max_header_bytes``, ``MOCKLLM_LIMIT_MAX_HEADER_BYTES``): the
+  bytes of a request's line and headers, counted as they arrive and before the parser buffers
+  them. Past it the client gets ``431 Request Header Fields Too Large`` and the connection is
+  closed; at most one read (256 KiB) beyond the budget is ever held.
+* a **header deadline** (``limits.header_timeout_seconds``): a connection's first request
+  must have its complete line and headers within that time of the connection being made; a
+  later request on a kept-alive connection within that time of its first bytes. Otherwise
+  the connection is closed (with a ``408`` when part of a request had arrived).
+
+Idle kept-alive connections are closed by uvicorn after ``limits.keep_alive_seconds``
+(``timeout_keep_alive``). The checks cost one integer subtraction and comparison per read
+while a request's headers are incomplete, and one timer per connection (one more per
+kept-alive request whose headers take more than one read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+import h11
+import orjson
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from .core.limits import Limits
+from .settings import Settings
+
+log = logging.getLogger("mockllm.connections")
+
+HttpImplementation = Literal["auto", "httptools", "h11"]
+"""Which HTTP/1.1 parser serves: ``auto`` is httptools when it is installed, else h11."""
+
+LINGER_BYTES = 1024 * 1024
+"""After a 431, bytes of the refused request still read (and dropped) so that the client,
+which may still be sending, can read the answer before the connection closes."""
+LINGER_SECONDS = 1.0
+"""After a 431, how long the connection may linger (reading and dropping) at most."""
+
+_DEFAULT = Limits()
+
+try:
+    import httptools  # noqa: F401  # the C parser; h11 (pure Python) is the fallback
+except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+    HAVE_HTTPTOOLS = False
+else:
+    HAVE_HTTPTOOLS = True
+
+
+def _error_response(
+    status: int, reason: str, message: str, default_headers: list[tuple[bytes, bytes]]
+) -> bytes:
+    """A complete HTTP/1.1 response ``status`` with a JSON error body and
+    ``connection: close``, as bytes for ``transport.write``."""
+    body = orjson.dumps({"error": {"message": message, "type": "invalid_request_error"}})
+    lines = [f"HTTP/1.1 {status} {reason}\r\n".encode("ascii")]
+    lines += [name + b": " + value + b"\r\n" for name, value in default_headers]
+    lines.append(
+        b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+        % len(body)
+    )
+    lines.append(body)
+    return b"".join(lines)
+
+
+def _too_large_message(max_header_bytes: int) -> str:
+    return (
+        f"mockllm: the request line and headers exceed {max_header_bytes} bytes "
+        "(MOCKLLM_LIMIT_MAX_HEADER_BYTES)."
+    )
+
+
+def _timeout_message(seconds: float) -> str:
+    return (
+        f"mockllm: the request line and headers were not complete within {seconds:g} s "
+        "(MOCKLLM_LIMIT_HEADER_TIMEOUT_SECONDS)."
+    )
+
+
+class _Guard:
+    """The state and actions shared by both guarded protocols; the subclasses decide when a
+    request's head is open (being received) and feed the parser."""
+
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    server_state: ServerState
+    client: tuple[str, int] | None
+
+    def _guard_init(self, max_header_bytes: int, header_timeout: float) -> None:
+        self.max_header_bytes = max_header_bytes
+        self.header_timeout = header_timeout
+        # Budget left for the head being received (reset when a request has been read).
+        self._head_left = max_header_bytes
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self._refused = False  # a 431 was sent: what follows is read and dropped
+        self._dropped = 0
+
+    def _request_in_progress(self) -> bool:
+        raise NotImplementedError
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        timer = self._head_timer
+        if timer is not None:
+            timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        transport = self.transport
+        if transport.is_closing():
+            return
+        if self._request_in_progress():
+            # A pipelined request began while the previous one is still being answered:
+            # give it the full time again rather than cut the answer in progress.
+            self._arm_head_timer()
+            return
+        if self._head_left != self.max_header_bytes:  # part of a request arrived
+            log.info(
+                "closed a connection from %s: request headers incomplete after %g s",
+                _peer(self.client),
+                self.header_timeout,
+            )
+            transport.write(
+                _error_response(
+                    408,
+                    "Request Timeout",
+                    _timeout_message(self.header_timeout),
+                    self.server_state.default_headers,
+                )
+            )
+        transport.close()
+
+    def _refuse_head(self) -> None:
+        """Answer 431 and stop parsing: what the client still sends is dropped (up to
+        :data:`LINGER_BYTES`, for :data:`LINGER_SECONDS`), then the connection closes."""
+        self._refused = True
+        self._disarm_head_timer()
+        transport = self.transport
+        log.warning(
+            "431: request headers from %s larger than %d bytes (MOCKLLM_LIMIT_MAX_HEADER_BYTES)",
+            _peer(self.client),
+            self.max_header_bytes,
+        )
+        if self._request_in_progress():
+            # Pipelined behind an answer still being written: a 431 cannot be put on the
+            # wire in order, so the connection just closes.
+            transport.close()
+            return
+        transport.write(
+            _error_response(
+                431,
+                "Request Header Fields Too Large",
+                _too_large_message(self.max_header_bytes),
+                self.server_state.default_headers,
+            )
+        )
+        if transport.can_write_eof():
+            transport.write_eof()  # the client reads the answer, then the end of it
+        self._linger_timer = self.loop.call_later(LINGER_SECONDS, transport.close)
+
+    def _drop(self, data: bytes) -> None:
+        self._dropped += len(data)
+        if self._dropped > LINGER_BYTES:
+            self.transport.close()
+
+    def _guard_lost(self) -> None:
+        self._disarm_head_timer()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "a client"
+
+
+if HAVE_HTTPTOOLS:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    # The parent's methods, called directly: cheaper than super() on the per-request path.
+    _feed = HttpToolsProtocol.data_received
+    _headers_complete = HttpToolsProtocol.on_headers_complete
+    _message_complete = HttpToolsProtocol.on_message_complete
+
+    class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
+        """uvicorn's httptools protocol with a header budget and a header deadline (see the
+        module docstring). ``max_header_bytes`` and ``header_timeout`` default to
+        :class:`~mockllm.core.limits.Limits`' defaults; :func:`uvicorn_options` binds the
+        values of the settings."""
+
+        def __init__(
+            self,
+            config: uvicorn.Config,
+            server_state: ServerState,
+            app_state: dict[str, Any],
+            _loop: asyncio.AbstractEventLoop | None = None,
+            *,
+            max_header_bytes: int = _DEFAULT.max_header_bytes,
+            header_timeout: float = _DEFAULT.header_timeout_seconds,
+        ) -> None:
+            super().__init__(config, server_state, app_state, _loop)
+            self._guard_init(max_header_bytes, header_timeout)
+            # True from a request's last byte (or the connection's start) to the next
+            # request's complete headers: the bytes read are counted.
+            self._in_head = True
+
+        def _request_in_progress(self) -> bool:
+            return self.cycle is not None and not self.cycle.response_complete
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm_head_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._guard_lost()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if not self._in_head:
+                if self._refused:
+                    self._drop(data)
+                else:
+                    _feed(self, data)
+                return
+            left = self._head_left - len(data)
+            if left < 0:
+                self._over_budget(data)
+                return
+            self._head_left = left  # before parsing: a complete request resets it
+            _feed(self, data)
+            if (
+                self._head_left != self.max_header_bytes
+                and self._in_head
+                and self._head_timer is None
+                and not self.transport.is_closing()
+            ):
+                # A kept-alive connection's next request began and its headers are not
+                # complete in this read: they have header_timeout from now.
+                self._arm_head_timer()
+
+        def _over_budget(self, data: bytes) -> None:
+            """``data`` is more than the head's budget: parse what the budget allows; when
+            the headers are complete within it, parse the rest normally, else refuse."""
+            left = self._head_left
+            self._head_left = 0
+            if left:
+                _feed(self, data[:left])
+                if self.transport.is_closing() or self._refused:
+                    return
+            # Complete headers either ended the head (_in_head False) or, with the whole
+            # request, reset the budget for the next one.
+            if self._in_head and self._head_left == 0:
+                self._in_head = False
+                self._refuse_head()
+                return
+            self.data_received(data[left:])
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            if self._head_timer is not None:
+                self._disarm_head_timer()
+            _headers_complete(self)
+
+        def on_message_complete(self) -> None:
+            _message_complete(self)
+            self._in_head = True
+            self._head_left = self.max_header_bytes
+
+
+class GuardedH11Protocol(_Guard, H11Protocol):
+    """uvicorn's h11 protocol (the fallback when httptools is not installed) with the same
+    header budget and deadline as :class:`GuardedHttpToolsProtocol`. h11's own
+    ``h11_max_incomplete_event_size`` is set to the same budget by :func:`uvicorn_options`."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        max_header_bytes: int = _DEFAULT.max_header_bytes,
+        header_timeout: float = _DEFAULT.header_timeout_seconds,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._guard_init(max_header_bytes, header_timeout)
+
+    def _request_in_progress(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._guard_lost()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            self._drop(data)
+            return
+        if self.conn.their_state is not h11.IDLE:  # a body, or data pipelined behind one
+            super().data_received(data)
+            self._after_read()
+            return
+        left = self._head_left - len(data)
+        if left >= 0:
+            self._head_left = left
+            super().data_received(data)
+        else:
+            left = self._head_left
+            self._head_left = 0
+            if left:
+                super().data_received(data[:left])
+                if self.transport.is_closing():
+                    return
+            if self.conn.their_state is h11.IDLE:
+                self._refuse_head()
+                return
+            super().data_received(data[left:])
+        self._after_read()
+
+    def _after_read(self) -> None:
+        if self.transport.is_closing():
+            return
+        if self.conn.their_state is not h11.IDLE:  # the headers are complete
+            self._head_left = self.max_header_bytes
+            self._disarm_head_timer()
+        elif self._head_timer is None and self._head_left != self.max_header_bytes:
+            self._arm_head_timer()
+
+
+def protocol_class(http: HttpImplementation = "auto") -> type[asyncio.Protocol]:
+    """The guarded protocol class for ``http``: httptools' unless ``h11`` is asked for or
+    httptools is not installed (asking for ``httptools`` then raises ``RuntimeError``)."""
+    if http == "h11":
+        return GuardedH11Protocol
+    if HAVE_HTTPTOOLS:
+        return GuardedHttpToolsProtocol
+    if http == "httptools":
+        raise RuntimeError("httptools is not installed")
+    return GuardedH11Protocol  # pragma: no cover
+
+
+def protocol_factory(limits: Limits, http: HttpImplementation = "auto") -> Callable[..., Any]:
+    """What uvicorn's ``http=`` option takes: the guarded protocol class with ``limits``'
+    header budget and deadline bound (a :func:`functools.partial`, which pickles, so worker
+    processes get it too)."""
+    cls: Callable[..., asyncio.Protocol] = protocol_class(http)
+    return functools.partial(
+        cls,
+        max_header_bytes=limits.max_header_bytes,
+        header_timeout=limits.header_timeout_seconds,
+    )
+
+
+def uvicorn_options(settings: Settings, *, http: HttpImplementation = "auto") -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.Config`` / ``uvicorn.run`` serving ``settings``:
+    address, log level, the guarded HTTP protocol (:func:`protocol_factory`), the
+    keep-alive timeout, h11's header budget, no WebSocket, a 5 s graceful shutdown.
+
+    Callers add what only they know: the app (or factory), ``workers``, ``log_config``. Both
+    ``mockllm serve`` and :class:`mockllm.testing.MockServer` serve with these, so the
+    connection limits tested are the ones served.
+    """
+    limits = Limits.from_settings(settings)
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.log_level in ("debug", "trace"),
+        "http": protocol_factory(limits, http),
+        "ws": "none",  # no dialect speaks WebSocket: do not import a WebSocket library
+        "timeout_keep_alive": limits.keep_alive_seconds,
+        "h11_max_incomplete_event_size": limits.max_header_bytes,
+        "timeout_graceful_shutdown": 5,
+    }
+
+
+__all__ = [
+    "GuardedH11Protocol",
+    "GuardedHttpToolsProtocol",
+    "HttpImplementation",
+    "protocol_class",
+    "protocol_factory",
+    "uvicorn_options",
+]
