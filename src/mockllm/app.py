@@ -344,7 +344,7 @@ def startup_summary(app: MockLLMApp, url: str | None = None) -> list[str]:
     if url is not None:
         lines.append(f"serving on {url} (OpenAI-style SDKs: base_url {url}/v1)")
     lines.append(
-        "own URLs: /-/health, /-/reset"
+        "own URLs: /-/health, /-/reset, /-/stats"
         + (" (admin token required)" if services.settings.admin_token else "")
     )
     return lines
