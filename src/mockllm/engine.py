@@ -19,7 +19,6 @@ import base64
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, get_args
 
 import orjson
@@ -27,16 +26,17 @@ import orjson
 from .core import outcome
 from .core.conversation import Conversation
 from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
+from .core.ids import new_id
 from .core.limits import Limits
 from .core.models import ModelInfo
 from .core.tokens import Tokenizer
+from .core.traits import Traits
 from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall, Usage
 from .rules.replies import Plan, PlannedCall
 from .rules.ruleset import Decision, describe_rule
 from .rules.store import ConfigStore
 from .rules.templates import TemplateBudgetError, TemplateContext
 from .state import CounterStore, MemoryCounters
-from .wire import new_id
 
 log = logging.getLogger("mockllm.engine")
 
@@ -48,17 +48,6 @@ _BYTES_PER_TOKEN = 90
 """Estimated memory of one cached token: the int in the list and its piece of text."""
 _KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
 _KIND_BY_STATUS[503] = "overloaded"
-
-
-@dataclass(frozen=True, slots=True)
-class Traits:
-    """What the engine must know about a dialect: how it counts prompt tokens (see
-    :mod:`mockllm.core.tokens`) and how its tool-call ids look."""
-
-    anthropic_tokens: bool = False
-    tool_call_id_prefix: str = "call_"
-    openai_model_names: bool = False
-    """Unknown model names get the tiktoken encoding their OpenAI-style name implies."""
 
 
 def guess_tokenizer(model: str) -> str:

@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from random import getrandbits
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from .core import outcome
 from .core.errors import MockError
+from .core.ids import new_id
 
 if TYPE_CHECKING:
     from .providers.base import Provider, RouteSpec
@@ -36,11 +36,6 @@ request_log = logging.getLogger("mockllm.requests")
 
 
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
-
-
-def new_id(prefix: str, nbytes: int = 12) -> str:
-    """A fresh identifier such as ``req_4f1c...``: unique, not secret (no syscall)."""
-    return f"{prefix}{getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
 
 class RawHeaders(Mapping[str, str]):

@@ -10,8 +10,9 @@ import pytest
 
 from mockllm.core.errors import MockError
 from mockllm.core.tokens import Tokenizer
+from mockllm.core.traits import Traits
 from mockllm.core.types import ChatRequest, Message, TextPart
-from mockllm.engine import Engine, Traits
+from mockllm.engine import Engine
 from mockllm.providers.anthropic.models import MODELS as ANTHROPIC_MODELS
 from mockllm.providers.openai.models import MODELS as OPENAI_MODELS
 from mockllm.rules.store import ConfigStore

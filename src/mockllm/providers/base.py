@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core.errors import MockError
 from ..core.models import ModelInfo
-from ..engine import Traits
+from ..core.traits import Traits
 from ..wire import Handler, HttpCall, JsonResult
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...engine import Traits
+from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error

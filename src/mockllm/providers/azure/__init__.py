@@ -17,7 +17,7 @@ from __future__ import annotations
 from random import getrandbits
 from uuid import UUID
 
-from ...engine import Traits
+from ...core.traits import Traits
 from ...wire import Handler, HttpCall, header_value
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error

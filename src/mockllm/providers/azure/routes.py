@@ -19,8 +19,9 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...core.events import paced
+from ...core.ids import new_id
 from ...core.models import ModelInfo
-from ...wire import Handler, HttpCall, JsonResult, Result, StreamResult, header_value, new_id
+from ...wire import Handler, HttpCall, JsonResult, Result, StreamResult, header_value
 from ..openai import completions, embeddings, translate
 from ..openai.errors import invalid_request
 from ..openai.protocol import ChatCompletionRequest

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from ...engine import Traits
+from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error

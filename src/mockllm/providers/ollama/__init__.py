@@ -8,7 +8,7 @@ answers "Ollama is running", the probe clients send before anything else.
 
 from __future__ import annotations
 
-from ...engine import Traits
+from ...core.traits import Traits
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error
 from .management import ps_handler, pull, root, show, tags, version

@@ -32,8 +32,9 @@ from ...core.events import (
     iter_events,
     paced,
 )
+from ...core.ids import new_id
 from ...core.types import ChatRequest, Completion, Message, TextPart
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
+from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
 from ..base import RouteSpec
 from ..sse import sse
 from ..validation import parse_json

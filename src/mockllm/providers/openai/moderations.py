@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ...wire import HttpCall, JsonResult, Result, new_id
+from ...core.ids import new_id
+from ...wire import HttpCall, JsonResult, Result
 from ..base import RouteSpec
 from ..validation import parse_json
 from .errors import invalid_request

@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...core.events import paced
+from ...core.ids import new_id
 from ...core.types import ChatRequest
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value, new_id
+from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
 from ..validation import parse_json
 from . import translate
 from .errors import invalid_request

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ....core.ids import new_id
 from ....core.types import ImagePart, Message, OtherPart, Part, TextPart, ToolCall
-from ....wire import new_id
 from . import protocol as p
 
 Item = dict[str, Any]
