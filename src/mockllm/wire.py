@@ -35,6 +35,9 @@ request_log = logging.getLogger("mockllm.requests")
 :func:`log_request`)."""
 
 
+COALESCE_BYTES = 16 * 1024
+"""Largest write of an unpaced stream's frames joined together."""
+
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 
 
@@ -292,6 +295,14 @@ async def send_result(
     watcher = None
     if result.paced and receive is not None:
         watcher = asyncio.ensure_future(_disconnected(receive))
+    # A paced stream writes each frame as it comes. An unpaced one is produced all at once:
+    # its first frame goes out alone (the client's first byte as early as possible), the
+    # rest in writes of up to COALESCE_BYTES: the same bytes, a fraction of the syscalls,
+    # and no connection starved under load.
+    limit = 0 if result.paced else COALESCE_BYTES
+    first = True
+    pending: list[bytes] = []
+    size = 0
     try:
         async for chunk in result.chunks:
             if watcher is not None and watcher.done():
@@ -299,30 +310,24 @@ async def send_result(
                 if finish is not None:
                     finish(result)
                 return result
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= limit or first:
+                first = False
+                body = pending[0] if len(pending) == 1 else b"".join(pending)
+                pending, size = [], 0
+                await send({"type": "http.response.body", "body": body, "more_body": True})
     except MockError as exc:
-        await send(
-            {
-                "type": "http.response.body",
-                "body": _stream_error(provider, exc, call),
-                "more_body": True,
-            }
-        )
+        pending.append(_stream_error(provider, exc, call))
     except Exception:
         log.exception("error while streaming %s %s", call.method, call.path)
-        await send(
-            {
-                "type": "http.response.body",
-                "body": _stream_error(provider, _server_error(), call),
-                "more_body": True,
-            }
-        )
+        pending.append(_stream_error(provider, _server_error(), call))
     finally:
         if watcher is not None:
             watcher.cancel()
     if finish is not None:
         finish(result)
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.body", "body": b"".join(pending)})
     return result
 
 

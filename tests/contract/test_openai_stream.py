@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -286,11 +287,32 @@ def test_raw_sse_framing(http: httpx.Client, include_usage: bool, n: int) -> Non
     assert finishes == ["stop"] * n
 
 
-def test_raw_stream_is_flushed_incrementally(http: httpx.Client) -> None:
-    """Events arrive as separate body chunks, not one buffered blob (P32)."""
+def test_raw_stream_sends_its_first_event_at_once(http: httpx.Client) -> None:
+    """A stream is chunked, never one buffered body with a length (P32); with no lag the
+    first event is written alone, before the rest (which is ready at the same moment)."""
     request = {"model": "gpt-4o", "messages": [{"role": "user", "content": SKY}], "stream": True}
     with http.stream("POST", "/chat/completions", json=request) as response:
         assert "content-length" not in response.headers
+        assert response.headers["cache-control"] == "no-cache"
         parts = list(response.iter_raw())
     assert len(parts) > 1
+    first = parts[0].decode()
+    assert first.startswith("data: ") and first.endswith("\n\n") and first.count("data: ") == 1
     assert b"".join(parts).endswith(b"data: [DONE]\n\n")
+
+
+def test_a_paced_stream_flushes_each_event_as_it_is_produced() -> None:
+    """With lag, each event is written when it is due: they arrive one by one, over time."""
+    from mockllm.testing import MockServer
+
+    config = 'responses: {"pace": "one two three four five six"}\n'
+    config += "settings: {lag_enabled: true, lag_factor: 5}\n"  # 20 ms a character
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "pace"}], "stream": True}
+    with MockServer(config_text=config) as server, httpx.Client(timeout=30) as client:
+        arrivals = []
+        with client.stream("POST", server.openai_url + "/chat/completions", json=request) as r:
+            for part in r.iter_raw():
+                arrivals.append((time.monotonic(), part))
+    content = [p for _, p in arrivals if b'"content":"' in p and b'"content":""' not in p]
+    assert len(content) >= 6  # each word its own write
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3  # spread over the answer's lag
