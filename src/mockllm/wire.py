@@ -125,7 +125,8 @@ def _encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     """``headers`` as ASGI wants them; ValueError for a value the HTTP server would refuse
     to write (a control character: it would drop the connection instead)."""
     for value in headers.values():
-        if _BAD_HEADER_VALUE.search(value) is not None:
+        # isprintable() is the fast path (no control character at all); a tab is allowed.
+        if not value.isprintable() and _BAD_HEADER_VALUE.search(value) is not None:
             raise ValueError(f"invalid header value {value!r}")
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
