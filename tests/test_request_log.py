@@ -114,3 +114,25 @@ def test_admin_reset_needs_the_token_when_one_is_set() -> None:
         assert done.status_code == 200 and done.json() == {"reset": ["sequence_counters"]}
         # health stays open: probes carry no token
         assert httpx.get(server.url + "/-/health", timeout=10).status_code == 200
+
+
+def test_stats_show_what_the_server_keeps_and_need_the_token() -> None:
+    config = "rules:\n  - {name: seq, match: {prompt: step}, sequence: [one, two]}\n"
+    with MockServer(config_text=config, admin_token="s3cret") as server:
+        auth = {"authorization": "Bearer s3cret"}
+        assert httpx.get(server.url + "/-/stats", timeout=10).status_code == 401
+        for conversation in ("a", "b"):
+            answer = httpx.post(
+                server.openai_url + "/chat/completions",
+                json={"model": "gpt-4o", "messages": [{"role": "user", "content": "step"}]},
+                headers={"x-mockllm-conversation": conversation},
+                timeout=10,
+            )
+            assert answer.status_code == 200
+        stats = httpx.get(server.url + "/-/stats", headers=auth, timeout=10).json()
+        assert stats["sequence_counters"] == 2
+        assert stats["token_cache_entries"] >= 1 and stats["token_cache_bytes"] > 0
+        assert stats["asyncio_tasks"] >= 1
+        httpx.post(server.url + "/-/reset", headers=auth, timeout=10)
+        stats = httpx.get(server.url + "/-/stats", headers=auth, timeout=10).json()
+        assert stats["sequence_counters"] == 0

@@ -120,6 +120,11 @@ class Engine:
         self._pieces_bytes = 0
         self._snapshot: object = None
 
+    @property
+    def token_cache(self) -> tuple[int, int]:
+        """Entries and estimated bytes of the cache of tokenized answers."""
+        return len(self._pieces), self._pieces_bytes
+
     def resolve_model(self, provider: str, name: str) -> ModelInfo:
         """The catalogue entry for ``name``; unknown names get a default entry unless
         ``strict_models`` is on, in which case a ``model_not_found`` 404 is raised."""

@@ -99,6 +99,23 @@ class _Guard:
     server_state: ServerState
     client: tuple[str, int] | None
 
+    cycle: Any
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        max_header_bytes: int = _DEFAULT.max_header_bytes,
+        header_timeout: float = _DEFAULT.header_timeout_seconds,
+    ) -> None:
+        """uvicorn's protocol arguments, then the header budget and deadline (defaults:
+        :class:`~mockllm.core.limits.Limits`; :func:`uvicorn_options` binds the settings)."""
+        super().__init__(config, server_state, app_state, _loop)  # type: ignore[call-arg]
+        self._guard_init(max_header_bytes, header_timeout)
+
     def _guard_init(self, max_header_bytes: int, header_timeout: float) -> None:
         self.max_header_bytes = max_header_bytes
         self.header_timeout = header_timeout
@@ -110,7 +127,7 @@ class _Guard:
         self._dropped = 0
 
     def _request_in_progress(self) -> bool:
-        raise NotImplementedError
+        return self.cycle is not None and not self.cycle.response_complete
 
     def _arm_head_timer(self) -> None:
         self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
@@ -205,24 +222,9 @@ if HAVE_HTTPTOOLS:
         :class:`~mockllm.core.limits.Limits`' defaults; :func:`uvicorn_options` binds the
         values of the settings."""
 
-        def __init__(
-            self,
-            config: uvicorn.Config,
-            server_state: ServerState,
-            app_state: dict[str, Any],
-            _loop: asyncio.AbstractEventLoop | None = None,
-            *,
-            max_header_bytes: int = _DEFAULT.max_header_bytes,
-            header_timeout: float = _DEFAULT.header_timeout_seconds,
-        ) -> None:
-            super().__init__(config, server_state, app_state, _loop)
-            self._guard_init(max_header_bytes, header_timeout)
-            # True from a request's last byte (or the connection's start) to the next
-            # request's complete headers: the bytes read are counted.
-            self._in_head = True
-
-        def _request_in_progress(self) -> bool:
-            return self.cycle is not None and not self.cycle.response_complete
+        # True from a request's last byte (or the connection's start) to the next
+        # request's complete headers: the bytes read are counted (set per instance).
+        _in_head = True
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -288,22 +290,6 @@ class GuardedH11Protocol(_Guard, H11Protocol):
     """uvicorn's h11 protocol (the fallback when httptools is not installed) with the same
     header budget and deadline as :class:`GuardedHttpToolsProtocol`. h11's own
     ``h11_max_incomplete_event_size`` is set to the same budget by :func:`uvicorn_options`."""
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-        *,
-        max_header_bytes: int = _DEFAULT.max_header_bytes,
-        header_timeout: float = _DEFAULT.header_timeout_seconds,
-    ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self._guard_init(max_header_bytes, header_timeout)
-
-    def _request_in_progress(self) -> bool:
-        return self.cycle is not None and not self.cycle.response_complete
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

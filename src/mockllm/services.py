@@ -40,8 +40,8 @@ class Services:
         return {
             "asyncio_tasks": tasks,
             "sequence_counters": len(counters),
-            "token_cache_entries": len(self.engine._pieces),
-            "token_cache_bytes": self.engine._pieces_bytes,
+            "token_cache_entries": self.engine.token_cache[0],
+            "token_cache_bytes": self.engine.token_cache[1],
             "config_reloads": self.store.reloads,
         }
 
