@@ -1,7 +1,9 @@
 """The layers: the vendor-neutral core and the engine know no HTTP and no dialect.
 
-``mockllm/core/`` and ``mockllm/engine.py`` may not import the wire layer, the providers,
-the app, or an HTTP framework or server; providers build on the core, never the reverse.
+``mockllm/core/``, ``mockllm/json_instances/`` and ``mockllm/engine.py`` may not import the
+wire layer, the providers, the app, or an HTTP framework or server; providers build on the
+core, never the reverse. The JSON-Schema instance generator (``mockllm/json_instances/``) is
+standalone: of mockllm it imports only ``mockllm.core.limits``, and the core does not import it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ FORBIDDEN = (
     "httptools",
     "h11",
 )
-NEUTRAL = sorted([*SRC.joinpath("core").rglob("*.py"), SRC / "engine.py"])
+JSON_INSTANCES = sorted(SRC.joinpath("json_instances").rglob("*.py"))
+NEUTRAL = sorted([*SRC.joinpath("core").rglob("*.py"), *JSON_INSTANCES, SRC / "engine.py"])
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -58,3 +61,29 @@ def test_the_check_resolves_relative_imports() -> None:
     assert "mockllm.core.errors" in imported_modules(SRC / "core" / "tokens.py") or (
         "mockllm.core.types" in imported_modules(SRC / "core" / "tokens.py")
     )
+
+
+@pytest.mark.parametrize("path", JSON_INSTANCES, ids=lambda p: str(p.relative_to(SRC)))
+def test_the_json_instance_generator_depends_only_on_the_limits(path: Path) -> None:
+    own = "mockllm.json_instances"
+    bad = sorted(
+        name
+        for name in imported_modules(path)
+        if (name == "mockllm" or name.startswith("mockllm."))
+        and not (name == own or name.startswith(own + "."))
+        and not (name == "mockllm.core.limits" or name.startswith("mockllm.core.limits."))
+    )
+    assert not bad, f"{path.relative_to(SRC)} imports {bad} (only mockllm.core.limits is allowed)"
+
+
+def test_the_core_does_not_import_the_json_instance_generator() -> None:
+    for path in sorted(SRC.joinpath("core").rglob("*.py")):
+        bad = sorted(n for n in imported_modules(path) if n.startswith("mockllm.json_instances"))
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_the_check_sees_the_json_instance_generator_imports() -> None:
+    assert JSON_INSTANCES, "src/mockllm/json_instances/ not found"
+    context = imported_modules(SRC / "json_instances" / "context.py")
+    assert "mockllm.core.limits" in context
+    assert "mockllm.json_instances.values" in context

@@ -111,7 +111,7 @@ def test_admin_reset_needs_the_token_when_one_is_set() -> None:
         wrong = httpx.post(url, headers={"authorization": "Bearer nope"}, timeout=10)
         assert wrong.status_code == 401
         done = httpx.post(url, headers={"authorization": "Bearer s3cret"}, timeout=10)
-        assert done.status_code == 200 and done.json() == {"reset": ["sequence_counters"]}
+        assert done.status_code == 200 and done.json()["reset"][0] == "sequence_counters"
         # health stays open: probes carry no token
         assert httpx.get(server.url + "/-/health", timeout=10).status_code == 200
 

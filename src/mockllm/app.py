@@ -26,11 +26,13 @@ from starlette.types import Message, Receive, Scope, Send
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
-from .plugins import discover_providers
+from .plugins import discover_providers, load_stages, load_validators
+from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
 from .rules.store import ConfigStore
 from .rules.watcher import watch_config
 from .services import Services
+from .serving import Hooks, Stage, Validator
 from .settings import Settings
 from .wire import Endpoint, JsonResult, NotFound
 
@@ -266,15 +268,40 @@ def _admin_routes(services: Services) -> list[BaseRoute]:
     ]
 
 
+def _segment_rank(segment: str) -> int:
+    """How broadly one path segment matches: a literal (``compact``) 0, a literal with a
+    capture in it (``{model}:generateContent``) 1, a capture (``{response_id}``) 2, a
+    capture of the rest of the path (``{model:path}``) 3."""
+    if "{" not in segment:
+        return 0
+    if ":path}" in segment:
+        return 3
+    return 2 if segment.startswith("{") and segment.endswith("}") else 1
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    """The sort key of a route path: at the first segment where two paths differ in kind,
+    the more literal one comes first (``/v1/responses/compact`` before
+    ``/v1/responses/{response_id}``, ``/v1/models/{id}/x`` before ``/v1/models/{id:path}``)."""
+    return tuple(_segment_rank(segment) for segment in path.strip("/").split("/"))
+
+
 def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute]:
+    """The router's routes: mockllm's own, then one :class:`Endpoint` per provider path.
+
+    Starlette tries routes in order and the first whose path matches wins, so provider
+    paths are sorted by :func:`_specificity` (a literal segment before a capture; a
+    stable sort, so declaration order otherwise): a literal path such as
+    ``/v1/responses/compact`` is never shadowed by ``/v1/responses/{response_id}``,
+    whatever order the providers declare them in."""
     by_path: dict[str, list[tuple[RouteSpec, Provider]]] = {}
     for provider in providers:
         for spec in provider.routes:
             by_path.setdefault(spec.path, []).append((spec, provider))
     routes: list[BaseRoute] = [Route("/-/health", _health, methods=["GET"])]
     routes += _admin_routes(services)
-    for path, candidates in by_path.items():
-        routes.append(Route(path, Endpoint(candidates, services)))
+    for path in sorted(by_path, key=_specificity):
+        routes.append(Route(path, Endpoint(by_path[path], services)))
     return routes
 
 
@@ -292,18 +319,29 @@ def _settle_after(loading: threading.Thread) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, providers: Sequence[Provider] | None = None
+    settings: Settings | None = None,
+    *,
+    providers: Sequence[Provider] | None = None,
+    validators: Sequence[Validator] | None = None,
+    stages: Sequence[Stage] | None = None,
 ) -> MockLLMApp:
     """Build a mockllm ASGI app.
 
     ``settings`` defaults to :class:`Settings` read from the environment; ``providers``
-    defaults to every provider plugin found through entry points. Raises
-    :class:`~mockllm.rules.loader.ConfigError` when the config file is invalid.
+    defaults to every provider plugin found through entry points; ``validators`` and
+    ``stages`` default to the plugins named in ``settings.validators`` and
+    ``settings.stages``. Raises :class:`~mockllm.rules.loader.ConfigError` when the config
+    file is invalid and :class:`~mockllm.plugins.PluginError` when a named plugin is not
+    installed.
     """
     settings = settings or Settings()
     if providers is None:
         allow = settings.providers.split(",") if settings.providers else None
         providers = discover_providers(allow)
+    if validators is None:
+        validators = load_validators(plugin_names(settings.validators))
+    if stages is None:
+        stages = load_stages(plugin_names(settings.stages))
     registry = ProviderRegistry(tuple(providers))
     limits = Limits.from_settings(settings)
     store = ConfigStore(
@@ -314,7 +352,16 @@ def create_app(
     )
     tokenizer = Tokenizer()
     engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, limits=limits)
-    services = Services(settings, store, tokenizer, engine, registry, limits)
+    services = Services(
+        settings,
+        store,
+        tokenizer,
+        engine,
+        registry,
+        limits,
+        Services.build_states(registry, limits),
+        Hooks(tuple(validators), tuple(stages)),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:

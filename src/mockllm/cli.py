@@ -156,6 +156,26 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     serve.add_argument(
+        "--validator",
+        action="append",
+        metavar="NAME",
+        help=_setting(
+            "validators",
+            "apply this request validator plugin (mockllm.validators entry point); repeat "
+            "for several",
+        ),
+    )
+    serve.add_argument(
+        "--stage",
+        action="append",
+        metavar="NAME",
+        help=_setting(
+            "stages",
+            "apply this stage plugin (mockllm.stages entry point), in the order given; "
+            "repeat for several",
+        ),
+    )
+    serve.add_argument(
         "--cors-origins",
         metavar="ORIGINS",
         help=_setting(
@@ -243,6 +263,7 @@ def _run(overrides: dict[str, object]) -> int:
     import uvicorn
 
     from .app import create_app, startup_summary
+    from .plugins import PluginError
     from .rules.loader import ConfigError
     from .settings import Settings
 
@@ -263,6 +284,9 @@ def _run(overrides: dict[str, object]) -> int:
         app = create_app(settings)
     except ConfigError as exc:
         print(f"mockllm: invalid config\n{exc}", file=sys.stderr)
+        return 1
+    except PluginError as exc:
+        print(f"mockllm: {exc}", file=sys.stderr)
         return 1
     log = logging.getLogger("mockllm")
     log.info("mockllm %s", __version__)
@@ -359,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "log_level": args.log_level,
             "strict_models": args.strict_models,
             "cors_origins": args.cors_origins,
+            "validators": ",".join(args.validator) if args.validator else None,
+            "stages": ",".join(args.stage) if args.stage else None,
         }
     )
 

@@ -23,6 +23,7 @@ from typing import Any, get_args
 
 import orjson
 
+from .constraints import check_capabilities, constrain
 from .core import outcome
 from .core.conversation import Conversation
 from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
@@ -182,6 +183,8 @@ class Engine:
         outcome.note(model=request.model)
         model = self.resolve_model(request.provider, request.model)
         snapshot = self.store.current
+        if snapshot.models.get(request.provider, request.model) is not None:
+            check_capabilities(request, model)
         prompt_tokens = self.prompt_tokens(request, model)
         if prompt_tokens > model.context_window:
             raise MockError(
@@ -191,6 +194,7 @@ class Engine:
                 "Please reduce the length of the messages.",
                 param="messages",
                 code="context_length_exceeded",
+                detail={"count": prompt_tokens, "limit": model.context_window, "model": model.id},
             )
         if snapshot is not self._snapshot:  # new rules: sequences start over
             if self._snapshot is not None:
@@ -245,6 +249,9 @@ class Engine:
             raise MockError("server", message) from None
         if plan.error is not None:
             raise error_from_reply(plan)
+        plan, enforced = constrain(request, plan)
+        if enforced is not None:
+            outcome.note(reason=f"enforced {enforced}")
         return self._build(request, model, plan, source, prompt_tokens)
 
     def _automatic(self, request: ChatRequest, conversation: Conversation) -> tuple[Plan, str]:
@@ -270,7 +277,7 @@ class Engine:
         """JSON valid against ``schema``, within ``self.limits``; the dialect's 400 when the
         schema cannot be satisfied (``mockllm_unsatisfiable_schema``) or a value would pass a
         budget (``mockllm_schema_too_large``, naming the ``MOCKLLM_LIMIT_*`` that raises it)."""
-        from .core.json_instances import SchemaTooLarge, UnsatisfiableSchema, generate
+        from .json_instances import SchemaTooLarge, UnsatisfiableSchema, generate
 
         if not isinstance(schema, Mapping | bool):
             raise MockError(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
+from .serving import Hooks
 from .rules.store import ConfigStore
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .providers.base import ProviderRegistry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,29 @@ class Services:
     engine: Engine
     providers: ProviderRegistry
     limits: Limits
+    states: dict[str, Any] = field(default_factory=dict)
+    """The per-app state the providers declared (``Provider.state``), by name."""
+    hooks: Hooks = field(default_factory=Hooks)
+    """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
+
+    def state(self, name: str, kind: type[T] | None = None) -> T:
+        """The per-app state object called ``name`` (declared by a provider's ``state``);
+        with ``kind``, checked to be of that type. KeyError when no provider declared it."""
+        value = self.states[name]
+        if kind is not None and not isinstance(value, kind):
+            raise TypeError(f"state {name!r} is {type(value).__name__}, not {kind.__name__}")
+        return value  # type: ignore[no-any-return]
+
+    @classmethod
+    def build_states(cls, providers: ProviderRegistry, limits: Limits) -> dict[str, Any]:
+        """Each provider's declared state, built once: the app factory's job."""
+        states: dict[str, Any] = {}
+        for provider in providers:
+            for name, factory in provider.state.items():
+                if name in states:
+                    raise ValueError(f"state {name!r} is declared by two providers")
+                states[name] = factory(limits)
+        return states
 
     def stats(self) -> dict[str, int]:
         """Sizes of what the server keeps across requests (bounded by :attr:`limits`), and
@@ -47,6 +73,13 @@ class Services:
 
     def reset(self) -> list[str]:
         """Reset the state that requests build up, leaving the config in force: sequence
-        counters start over. Returns the names of what was reset."""
+        counters start over, and every provider state with a ``clear()`` method is cleared.
+        Returns the names of what was reset."""
         self.engine.counters.clear()
-        return ["sequence_counters"]
+        done = ["sequence_counters"]
+        for name, value in self.states.items():
+            clear = getattr(value, "clear", None)
+            if callable(clear):
+                clear()
+                done.append(name)
+        return done

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     providers: str | None = Field(
         None, description="Comma-separated allow-list of provider plugins to load (default all)."
     )
+    validators: str | None = Field(
+        None,
+        description="Comma-separated request validator plugins to apply (mockllm.validators).",
+    )
+    stages: str | None = Field(
+        None, description="Comma-separated stage plugins to apply, in order (mockllm.stages)."
+    )
     max_body_bytes: int = Field(
         32 * 1024 * 1024, gt=0, description="Larger request bodies get a 413."
     )

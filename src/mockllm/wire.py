@@ -189,10 +189,10 @@ LAST_RESORT = orjson.dumps(
 
 
 def render_error(provider: Provider, error: MockError, call: HttpCall) -> JsonResult:
-    """``error`` in the provider's envelope; its 500 if rendering fails (a bug), and a
-    generic JSON 500 if even that fails."""
+    """``error`` in the provider's envelope and words (``Provider.reword``); its 500 if
+    rendering fails (a bug), and a generic JSON 500 if even that fails."""
     try:
-        return provider.render_error(error, call)
+        return provider.render_error(provider.reword(error), call)
     except Exception:
         log.exception("error while rendering an error of %s %s", call.method, call.path)
     try:
@@ -243,7 +243,7 @@ def _prepared(result: JsonResult, provider: Provider, call: HttpCall) -> Prepare
 def _stream_error(provider: Provider, error: MockError, call: HttpCall) -> bytes:
     """``error`` as the provider's in-stream event; a generic one if rendering fails."""
     try:
-        return provider.stream_error(error, call)
+        return provider.stream_error(provider.reword(error), call)
     except Exception:
         log.exception("error while rendering a stream error of %s %s", call.method, call.path)
     try:
@@ -387,16 +387,30 @@ class Endpoint:
     def _select(
         self, path: str, headers: Mapping[str, str], method: str
     ) -> tuple[RouteSpec, Provider, list[str]]:
-        """The route to run, its provider, and the methods allowed when it cannot run."""
+        """The route to run, its provider, and the methods allowed when it cannot run.
+
+        On a shared path the request belongs to the dialect the client speaks: a provider
+        whose ``claim_header`` the request carries (``anthropic-version``,
+        ``x-goog-api-key``) and that has an accepting route here keeps the request to its
+        own routes. When no route serves the method, the 405 is that dialect's: the
+        claiming provider's, else the provider of a plain (unconditional) route of the
+        path (OpenAI's on ``/v1/models/...``), else the first accepting one; ``Allow``
+        lists that provider's methods here."""
         if len(self.candidates) == 1:
             spec, provider = self.candidates[0]
             return spec, provider, list(spec.methods)
         accepting = [c for c in self.candidates if c[0].accepts(path, headers)]
+        for _, owner in accepting:
+            if owner.claim_header is not None and owner.claim_header in headers:
+                accepting = [c for c in accepting if c[1] is owner]
+                break
         for spec, provider in accepting:
             if method in spec.methods:
                 return spec, provider, []
-        spec, provider = (accepting or self.candidates)[0]
-        allowed = sorted({m for s, _ in accepting or self.candidates for m in s.methods})
+        pool = accepting or self.candidates
+        plain = [c for c in pool if not c[0].conditional]
+        spec, provider = (plain or pool)[0]
+        allowed = sorted({m for s, p in pool if p is provider for m in s.methods})
         return spec, provider, allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

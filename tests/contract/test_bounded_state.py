@@ -171,16 +171,8 @@ def test_a_chain_of_stored_responses_grows_linearly(big_server: MockServer) -> N
 
 
 def _store_bytes(server: MockServer) -> int:
-    """Bytes the server's Responses store counts (read through the create handler's
-    closure: the store is per app)."""
-    for route in server.app.router.routes:
-        endpoint = getattr(route, "app", None)
-        for spec, _provider in getattr(endpoint, "candidates", ()):
-            if spec.name == "responses.create":
-                for cell in spec.handler.__closure__ or ():
-                    if type(cell.cell_contents).__name__ == "ResponseStore":
-                        return int(cell.cell_contents.bytes)
-    raise AssertionError("no Responses store found")
+    """Bytes the server's Responses store counts (per-app state: one store per app)."""
+    return int(server.app.services.state("openai.responses").bytes)
 
 
 def test_prompt_counts_below_the_window_stay_exact() -> None:

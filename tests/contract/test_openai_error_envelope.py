@@ -243,7 +243,7 @@ def test_invalid_json_body(http: httpx.Client, body: bytes) -> None:
     assert ok.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/nope", "/chat/completion", "/chat/completions/extra"])
+@pytest.mark.parametrize("path", ["/nope", "/chat/completion", "/chat/completions/x/extra"])
 def test_unknown_route(client: OpenAI, path: str) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.get(path, cast_to=object)
@@ -256,7 +256,7 @@ def test_unknown_route(client: OpenAI, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/chat/completions"), ("PUT", "/chat/completions"), ("POST", "/models")],
+    [("GET", "/embeddings"), ("PUT", "/chat/completions"), ("POST", "/models")],
 )
 def test_wrong_method(client: OpenAI, method: str, path: str) -> None:
     with pytest.raises(openai.APIStatusError) as caught:
@@ -334,7 +334,7 @@ def test_async_client_errors(server: MockServer) -> None:
         ("POST", "/chat/completions", b'{"model": "gpt-4o", "messages": [{"role": "x"}]}'),
         ("POST", "/chat/completions", b'{"model": "gpt-4o", "messages": [1]}'),
         ("POST", "/chat/completions", b'{"model": "gpt-4o", "messages": [], "stream": true}'),
-        ("GET", "/chat/completions", b""),
+        ("GET", "/chat/completions/chatcmpl-unknown", b""),
         ("DELETE", "/chat/completions", b""),
         ("GET", "/nope", b""),
         ("GET", "/models/no-such-model", b""),

@@ -197,10 +197,18 @@ def test_ignored_sampling_fields_accepted(client: OpenAI) -> None:
         logit_bias={"50256": -100},
         response_format={"type": "text"},
         service_tier="auto",
-        reasoning_effort="low",
         extra_body={"some_future_field": {"x": 1}},
     )
     assert text == SKY_ANSWER
+    # reasoning_effort is accepted by reasoning models (gpt-4o refuses it, as the real API
+    # does: tests/contract/test_capabilities.py).
+    completion = client.chat.completions.create(
+        model="gpt-5",
+        messages=[{"role": "user", "content": SKY}],
+        reasoning_effort="low",
+        extra_body={"some_future_field": {"x": 1}},
+    )
+    assert completion.choices[0].message.content == SKY_ANSWER
 
 
 # --- prompt token accounting -----------------------------------------------------------

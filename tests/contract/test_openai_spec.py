@@ -98,7 +98,7 @@ def test_every_stream_chunk_matches_spec(
         ("POST", "/chat/completions", b'{"model": "gpt-4o", "messages": []}'),
         ("POST", "/chat/completions", b'{"model": "gpt-4o", "messages": [{"role": "x"}]}'),
         ("POST", "/chat/completions", b'{"messages": [{"role": "user", "content": "x"}]}'),
-        ("GET", "/chat/completions", b""),
+        ("GET", "/chat/completions/chatcmpl-unknown", b""),
         ("GET", "/nope", b""),
         ("GET", "/models/gpt-nope", b""),
     ],

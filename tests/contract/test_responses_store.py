@@ -135,13 +135,9 @@ def test_capacity_must_be_positive() -> None:
 
 
 def test_a_full_server_forgets_the_least_recently_used() -> None:
-    """Routes built with a small capacity, served in process."""
+    """A store of a small capacity, served in process."""
     providers = [
-        dataclasses.replace(
-            p,
-            routes=tuple(r for r in p.routes if not r.path.startswith("/v1/responses"))
-            + responses.routes(capacity=2),
-        )
+        dataclasses.replace(p, state={**p.state, **responses.state(capacity=2)})
         if p.name == "openai"
         else p
         for p in discover_providers(["openai"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 ErrorKind = Literal[
     "invalid_request",
@@ -37,7 +39,10 @@ class MockError(Exception):
     """An error answer: ``kind`` says what went wrong, the dialect says how it looks.
 
     ``param`` names the offending request field (OpenAI's ``param``), ``code`` is a
-    machine-readable code (OpenAI's ``code``, e.g. ``model_not_found``).
+    machine-readable code (OpenAI's ``code``, e.g. ``model_not_found``). ``detail`` holds
+    the structured facts of errors raised by the neutral core (see :data:`DETAILS`), from
+    which each dialect words its own message (``Provider.reword``); ``message`` is a
+    neutral wording for dialects that have no words of their own.
     """
 
     def __init__(
@@ -49,6 +54,7 @@ class MockError(Exception):
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        detail: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
@@ -57,3 +63,54 @@ class MockError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        self.detail: Mapping[str, Any] = detail or {}
+
+    def reworded(
+        self, message: str, *, param: str | None = None, code: str | None = None
+    ) -> MockError:
+        """The same error with the dialect's ``message`` (and ``param`` / ``code`` when
+        given), keeping kind, status, headers and detail."""
+        return MockError(
+            self.kind,
+            message,
+            status=self.status,
+            param=param if param is not None else self.param,
+            code=code if code is not None else self.code,
+            headers=self.headers,
+            detail=self.detail,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What a neutral error code's ``detail`` holds, for dialects that reword it."""
+
+    code: str
+    fields: tuple[str, ...]
+    meaning: str
+
+
+DETAILS: dict[str, Detail] = {
+    d.code: d
+    for d in (
+        Detail(
+            "context_length_exceeded",
+            ("count", "limit", "model"),
+            "the prompt has ``count`` tokens, more than the model's window of ``limit``",
+        ),
+        Detail(
+            "max_tokens_exceeded",
+            ("count", "limit", "model", "param"),
+            "the request asks for ``count`` output tokens (field ``param``), more than the "
+            "model's ``limit``",
+        ),
+        Detail(
+            "unsupported_capability",
+            ("capability", "model", "param"),
+            "the request uses ``capability`` (one of tools, vision, json_schema, reasoning, "
+            "chat) through field ``param``, which catalogue model ``model`` does not have",
+        ),
+    )
+}
+"""The structured errors the neutral core raises; each dialect words them in
+``Provider.reword`` (falling back to the neutral message)."""

@@ -118,6 +118,9 @@ class ChatRequest:
     response_format: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+    """The request field that asks for reasoning (``reasoning_effort``, ``thinking``...),
+    when the request asks for it: checked against the model's capabilities."""
 
     @property
     def prompt(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ..core.errors import MockError
+from ..core.limits import Limits
 from ..core.models import ModelInfo
 from ..core.traits import Traits
 from ..wire import Handler, HttpCall, JsonResult
@@ -46,16 +47,27 @@ def _no_headers(call: HttpCall) -> dict[str, str]:
     return {}
 
 
+def _same(error: MockError) -> MockError:
+    return error
+
+
 @dataclass(frozen=True)
 class Provider:
     """A dialect, described as data.
 
     * ``render_error`` turns a :class:`MockError` into the provider's error response;
+    * ``reword`` gives the provider's own words (message, param, code) to the structured
+      errors of the neutral core (:data:`mockllm.core.errors.DETAILS`) before rendering;
     * ``stream_error`` renders the same error as an in-stream event (bytes);
     * ``response_headers`` gives the headers the provider adds to every answer;
     * ``prefixes`` are URL prefixes whose unknown paths get this provider's 404, and
       ``claim_header`` a header that marks a request as this provider's on shared prefixes;
-    * ``traits`` tells the engine how the provider counts tokens and names tool calls.
+    * ``traits`` tells the engine how the provider counts tokens and names tool calls;
+    * ``state`` declares the per-app state the provider's handlers keep across requests
+      (stored responses, loaded models...): a name, unique across providers (prefix it with
+      the provider's name), and a factory ``(Limits) -> object`` that the app factory calls
+      once per app. Handlers reach it with ``call.services.state(name)``. An object with a
+      ``clear()`` method is cleared by ``POST /-/reset``.
     """
 
     name: str
@@ -67,7 +79,9 @@ class Provider:
     prefixes: tuple[str, ...] = ()
     claim_header: str | None = None
     response_headers: Callable[[HttpCall], dict[str, str]] = _no_headers
+    reword: Callable[[MockError], MockError] = _same
     traits: Traits = field(default_factory=Traits)
+    state: Mapping[str, Callable[[Limits], object]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

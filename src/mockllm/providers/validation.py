@@ -13,7 +13,7 @@ integers of free-form JSON (tool schemas, unknown fields, arguments).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -118,6 +118,20 @@ def parse_json(
         "ctx": bound,
     }
     raise ValidationError.from_exception_data(OUT_OF_RANGE, [error])
+
+
+def parse_body(
+    model: type[Model],
+    body: bytes,
+    invalid: Callable[[ValidationError], Exception],
+    huge: Literal["reject", "float"] = "reject",
+) -> Model:
+    """:func:`parse_json`, with a validation error turned into the dialect's own error
+    by ``invalid`` (which words it from the error and the body it closes over)."""
+    try:
+        return parse_json(model, body, huge)
+    except ValidationError as exc:
+        raise invalid(exc) from None
 
 
 def _first_unsafe(data: Any) -> tuple[Path, int | float] | None:

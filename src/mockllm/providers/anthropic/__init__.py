@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
-from .errors import render_error, stream_error
+from .errors import render_error, reword, stream_error
 from .models import MODELS
 from .routes import count_tokens, list_models, messages, retrieve_model
 
@@ -36,6 +36,7 @@ def provider() -> Provider:
         ),
         render_error=render_error,
         stream_error=stream_error,
+        reword=reword,
         models=MODELS,
         capabilities=frozenset({"streaming", "tools", "vision", "reasoning"}),
         prefixes=("/v1/messages", "/v1/"),

@@ -39,6 +39,36 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
     return sse({"type": "error", "error": error_object(error)}, "error")
 
 
+_FEATURES = {
+    "tools": "tool use",
+    "vision": "image input",
+    "json_schema": "structured outputs",
+    "reasoning": "thinking",
+    "streaming": "streaming",
+}
+
+
+def reword(error: MockError) -> MockError:
+    """The neutral core's structured errors in Anthropic's words (``Provider.reword``)."""
+    detail = error.detail
+    if error.code == "context_length_exceeded":
+        return error.reworded(
+            f"prompt is too long: {detail['count']} tokens > {detail['limit']} maximum"
+        )
+    if error.code == "max_tokens_exceeded":
+        return error.reworded(
+            f"max_tokens: {detail['count']} > {detail['limit']}, which is the maximum "
+            f"allowed number of output tokens for {detail['model']}"
+        )
+    if error.code == "unsupported_capability":
+        capability = str(detail["capability"])
+        if capability == "chat":
+            return error.reworded(f"model: {detail['model']} does not support the Messages API")
+        feature = _FEATURES.get(capability, capability)
+        return error.reworded(f"{detail['param']}: {feature} is not supported on this model")
+    return error
+
+
 def invalid_request(exc: ValidationError, body: bytes) -> MockError:
     """The 400 Anthropic answers for the first problem of a request body."""
     problem = body_error(exc, body)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
-from pydantic import ValidationError
-
+from ...constraints import too_many_output_tokens
 from ...core.errors import MockError
-from ...core.events import paced
 from ...core.ids import new_id
 from ...core.models import ModelInfo
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
-from ..validation import parse_json
+from ...serving import Turn, generation
+from ...wire import HttpCall, JsonResult, Result
+from ..validation import parse_body
 from . import translate
 from .errors import invalid_request
 from .protocol import CountTokensRequest, MessagesRequest
@@ -28,46 +26,29 @@ def _model(call: HttpCall, name: str) -> ModelInfo:
         raise
 
 
-async def messages(call: HttpCall) -> Result:
-    """``POST /v1/messages``."""
-    try:
-        body = parse_json(MessagesRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+def messages_turn(call: HttpCall) -> Turn:
+    """A Messages request decoded for the serving path, answered as Anthropic's
+    ``message`` object or its event stream."""
+    body = parse_body(MessagesRequest, call.body, lambda exc: invalid_request(exc, call.body))
     info = _model(call, body.model)
     if body.max_tokens > info.max_output_tokens:
-        raise MockError(
-            "invalid_request",
-            f"max_tokens: {body.max_tokens} > {info.max_output_tokens}, which is the maximum "
-            f"allowed number of output tokens for {info.id}",
-        )
+        raise too_many_output_tokens(body.max_tokens, info, "max_tokens")
     request = translate.decode(body, call.headers)
-    try:
-        completion = call.services.engine.complete(request)
-    except MockError as exc:
-        if exc.code == "context_length_exceeded":
-            tokens = call.services.engine.prompt_tokens(request, info)
-            raise MockError(
-                "invalid_request",
-                f"prompt is too long: {tokens} tokens > {info.context_window} maximum",
-            ) from None
-        raise
     message_id = new_id("msg_01", 11)
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    if request.stream:
-        chunks = paced(completion, translate.stream(completion, message_id))
-        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    return JsonResult(translate.encode(completion, message_id), headers=headers)
+    return Turn(
+        request,
+        encode=lambda c: translate.encode(c, message_id),
+        frames=lambda c: translate.stream(c, message_id),
+    )
+
+
+messages = generation(messages_turn)
+"""``POST /v1/messages``."""
 
 
 async def count_tokens(call: HttpCall) -> Result:
     """``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
-    try:
-        body = parse_json(CountTokensRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    body = parse_body(CountTokensRequest, call.body, lambda exc: invalid_request(exc, call.body))
     info = _model(call, body.model)
     request = translate.decode(body, call.headers, endpoint="count_tokens")
     return JsonResult({"input_tokens": call.services.engine.prompt_tokens(request, info)})

@@ -134,6 +134,9 @@ def decode(
         stream=bool(stream),
         headers=headers,
         metadata=metadata,
+        reasoning="thinking"
+        if body.thinking is not None and body.thinking.type != "disabled"
+        else None,
     )
 
 

@@ -20,7 +20,7 @@ from uuid import UUID
 from ...core.traits import Traits
 from ...wire import Handler, HttpCall, header_value
 from ..base import Provider, RouteSpec
-from .errors import render_error, stream_error
+from .errors import render_error, reword, stream_error
 from .models import MODELS
 from .routes import (
     PROVIDER,
@@ -73,6 +73,7 @@ def provider() -> Provider:
         routes=tuple(_route(m, p, h, f"azure.{n}", v) for m, p, h, n, v in ROUTES),
         render_error=render_error,
         stream_error=stream_error,
+        reword=reword,
         models=MODELS,
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema", "embeddings"}),
         prefixes=("/openai/",),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
-from ..openai.errors import render_error as openai_error
-from ..openai.errors import stream_error
+from ..openai.interface import render_error as openai_error
+from ..openai.interface import reword as openai_reword
+from ..openai.interface import stream_error
 
 RESOURCE_NOT_FOUND = "Resource not found"
 ACCESS_DENIED = (
@@ -42,6 +43,14 @@ def deployment_not_found() -> MockError:
     return MockError("not_found", DEPLOYMENT_NOT_FOUND, code="DeploymentNotFound")
 
 
+def reword(error: MockError) -> MockError:
+    """OpenAI's words, except for an unknown model (under ``strict_models``), which on
+    Azure is an unknown deployment."""
+    if error.code == "model_not_found":
+        return deployment_not_found()
+    return openai_reword(error)
+
+
 def render_error(error: MockError, call: HttpCall) -> JsonResult:
     """Azure's short shape for its front-door errors, OpenAI's envelope otherwise."""
     if error.kind == "not_found" and error.message.startswith(_UNKNOWN_URL):
@@ -52,4 +61,4 @@ def render_error(error: MockError, call: HttpCall) -> JsonResult:
     return openai_error(error, call)
 
 
-__all__ = ["render_error", "stream_error", "deployment_not_found", "access_denied"]
+__all__ = ["render_error", "reword", "stream_error", "deployment_not_found", "access_denied"]

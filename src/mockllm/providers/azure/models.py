@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...core.models import ModelInfo
-from ..openai.models import MODELS as OPENAI_MODELS
+from ..openai.interface import MODELS as OPENAI_MODELS
 
 AZURE_NAMES: dict[str, tuple[str, ...]] = {
     "gpt-3.5-turbo": ("gpt-35-turbo", "gpt-35-turbo-0125"),

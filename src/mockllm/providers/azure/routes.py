@@ -1,34 +1,27 @@
 """Azure OpenAI HTTP handlers (wire-formats.md section 8).
 
-Bodies are OpenAI's: the handlers reuse the OpenAI dialect's schemas, translation and
-encoders, ask the engine with ``provider: azure`` (so rules can tell Azure traffic apart),
-and add Azure's content-filter annotations. A deployment path names the model in the URL:
-the deployment name replaces any ``model`` in the body.
+Azure is the OpenAI protocol with other paths, authentication and deployment names: the
+handlers take the OpenAI dialect's serving-path pieces (:mod:`..openai.interface`), ask the
+engine as ``provider: azure`` (so rules can tell Azure traffic apart) and add Azure's
+content-filter annotations. A deployment path names the model in the URL: the deployment
+name replaces any ``model`` in the body. An unknown deployment (under ``strict_models``)
+is Azure's ``DeploymentNotFound`` (:func:`.errors.reword`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from urllib.parse import parse_qs
 
 import orjson
-from pydantic import ValidationError
 
 from ...core.errors import MockError
-from ...core.events import paced
-from ...core.ids import new_id
 from ...core.models import ModelInfo
-from ...wire import Handler, HttpCall, JsonResult, Result, StreamResult, header_value
-from ..openai import completions, embeddings, translate
-from ..openai.errors import invalid_request
-from ..openai.protocol import ChatCompletionRequest
-from ..openai.routes import check_output_limit
-from ..validation import parse_json
+from ...serving import Turn, generation
+from ...wire import Handler, HttpCall, JsonResult, Result
+from ..openai import interface as openai
 from . import filters
-from .errors import access_denied, deployment_not_found, resource_not_found
+from .errors import access_denied, resource_not_found
 
 PROVIDER = "azure"
 
@@ -69,64 +62,40 @@ def _with_model(body: bytes, model: str) -> bytes:
     return body.rstrip()[:-1] + b"," + member + b"}"
 
 
-@contextmanager
-def _deployment_errors() -> Iterator[None]:
-    """An unknown model under ``strict_models`` is Azure's ``DeploymentNotFound``."""
-    try:
-        yield
-    except MockError as exc:
-        if exc.code == "model_not_found":
-            raise deployment_not_found() from None
-        raise
-
-
 def reported_model(call: HttpCall, name: str) -> str:
     """The model an answer names: the catalogue id behind the deployment, else its name."""
     info = call.services.store.current.models.get(PROVIDER, name)
     return info.id if info is not None else name
 
 
-async def chat_completions(call: HttpCall) -> Result:
-    """``POST .../chat/completions``: OpenAI Chat Completions with filter results."""
-    try:
-        body = parse_json(ChatCompletionRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
-    request = replace(translate.decode(body, call.headers), provider=PROVIDER)
-    check_output_limit(call, PROVIDER, body, request)
-    with _deployment_errors():
-        completion = call.services.engine.complete(request)
-    completion = replace(completion, model=reported_model(call, body.model))
-    completion_id = new_id("chatcmpl-", 15)
-    created = translate.now()
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    if request.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        frames = translate.stream(completion, completion_id, created, include_usage)
-        chunks = paced(completion, filters.chat_frames(frames))
-        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    payload = filters.annotate(translate.encode(completion, completion_id, created))
-    return JsonResult(payload, headers=headers)
+def chat_turn(call: HttpCall) -> Turn:
+    """``POST .../chat/completions``: OpenAI Chat Completions, answered by the rules as
+    ``provider: azure``, naming the deployment's model, with filter results."""
+    turn = openai.chat_turn(call, PROVIDER)
+    model = reported_model(call, turn.request.model)
+    encode, frames = turn.encode, turn.frames
+    turn.encode = lambda c: filters.annotate(encode(replace(c, model=model)))
+    turn.frames = lambda c: filters.chat_frames(frames(replace(c, model=model)))
+    return turn
+
+
+chat_completions = generation(chat_turn)
 
 
 async def text_completions(call: HttpCall) -> Result:
     """``POST .../completions``: legacy text completions with filter results."""
-    with _deployment_errors():
-        answer = completions.answer(call, PROVIDER)
+    answer = openai.completions_answer(call, PROVIDER)
     answer.model = reported_model(call, answer.model)
-    if answer.body.stream:
-        payloads = ((e, filters.annotate_chunk(p)) for e, p in completions.chunks(answer))
-        return completions.stream_result(answer, completions.frames(payloads))
-    payload = filters.annotate(completions.encode(answer), len(answer.prompts))
-    return await completions.json_result(answer, payload)
+    return await openai.respond(
+        answer,
+        lambda a: filters.annotate(openai.encode_completion(a), len(a.prompts)),
+        filters.annotate_chunk,
+    )
 
 
 async def create_embeddings(call: HttpCall) -> Result:
     """``POST .../embeddings``."""
-    with _deployment_errors():
-        payload = embeddings.create(call, PROVIDER)
+    payload = openai.create_embeddings(call, PROVIDER)
     payload["model"] = reported_model(call, payload["model"])
     return JsonResult(payload)
 

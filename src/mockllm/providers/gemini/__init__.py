@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
-from .errors import render_error, stream_error
+from .errors import render_error, reword, stream_error
 from .models import MODELS
 from .routes import GOOGLE_KEY_HEADER, ID_PREFIX, list_models, models_resource
 
@@ -58,6 +58,7 @@ def provider() -> Provider:
         routes=tuple(routes),
         render_error=render_error,
         stream_error=stream_error,
+        reword=reword,
         models=MODELS,
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema", "reasoning"}),
         prefixes=("/v1beta/", "/v1/"),

@@ -92,6 +92,31 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
     return b"data: " + orjson.dumps(error_body(error)) + b"\r\n\r\n"
 
 
+_NOT_ENABLED = {
+    "tools": "Function calling",
+    "json_schema": "JSON mode",
+    "vision": "Image input modality",
+    "reasoning": "Thinking",
+    "streaming": "Streaming",
+}
+
+
+def reword(error: MockError) -> MockError:
+    """The neutral core's structured errors in Gemini's words (``Provider.reword``)."""
+    detail = error.detail
+    if error.code == "context_length_exceeded":
+        return error.reworded(
+            f"The input token count ({detail['count']}) exceeds the maximum number of tokens "
+            f"allowed ({detail['limit']})."
+        )
+    if error.code == "unsupported_capability":
+        feature = _NOT_ENABLED.get(str(detail["capability"]))
+        if feature is None:
+            return error.reworded(f"models/{detail['model']} does not support generateContent")
+        return error.reworded(f"{feature} is not enabled for models/{detail['model']}")
+    return error
+
+
 def snake(name: str) -> str:
     """``max_output_tokens`` from ``maxOutputTokens`` (Google names fields in snake case in
     its error messages)."""

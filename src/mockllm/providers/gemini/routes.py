@@ -7,11 +7,9 @@ dispatches on the action; an unknown action is Gemini's 404.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -20,9 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from ...core.embeddings import embed
 from ...core.errors import MockError
-from ...core.events import paced
 from ...core.models import ModelInfo
-from ...wire import SERVER_ERROR_MESSAGE, HttpCall, JsonResult, Result, StreamResult, header_value
+from ...core.types import Completion
+from ...serving import Turn, answer
+from ...wire import SERVER_ERROR_MESSAGE, HttpCall, JsonResult, Result
 from ..validation import parse_json
 from . import protocol as p
 from . import translate
@@ -128,7 +127,9 @@ async def _array_guard(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     yield (b",\r\n" + body + b"]") if started else (b"[" + body + b"]")
 
 
-async def _generate(call: HttpCall, name: str, stream: bool) -> Result:
+def _turn(call: HttpCall, name: str, stream: bool) -> Turn:
+    """A generateContent request decoded for the serving path: a
+    ``GenerateContentResponse``, or its stream (SSE with ``alt=sse``, else a JSON array)."""
     method = "streamGenerateContent" if stream else "generateContent"
     body = _parse(p.GenerateContentRequest, call, "GenerateContentRequest")
     if not body.contents:
@@ -138,48 +139,41 @@ async def _generate(call: HttpCall, name: str, stream: bool) -> Result:
     info = _model(call, name, method)
     request = translate.decode(body, name, call.headers, method, id_prefix=ID_PREFIX)
     if request.max_tokens is not None and request.max_tokens > info.max_output_tokens:
-        request = replace(request, max_tokens=info.max_output_tokens)
-    engine = call.services.engine
-    try:
-        completion = engine.complete(request)
-    except MockError as exc:
-        if exc.code == "context_length_exceeded":
-            tokens = engine.prompt_tokens(request, info)
-            raise MockError(
-                "invalid_request",
-                f"The input token count ({tokens}) exceeds the maximum number of tokens "
-                f"allowed ({info.context_window}).",
-            ) from None
-        raise
+        request.max_tokens = info.max_output_tokens  # Gemini clamps rather than refuses
     thoughts = translate.include_thoughts(body)
     resp_id = translate.response_id()
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    lagged = bool(completion.delay_per_char)
-    if stream:
-        items = translate.chunks(completion, info.id, resp_id, thoughts)
-        if _query(call).get("alt") == "sse":
-            frames = translate.sse_frames(items)
-            return StreamResult(
-                paced(completion, frames), "text/event-stream", headers=headers, paced=lagged
-            )
-        chunks = _array_guard(paced(completion, translate.array_frames(items)))
-        return StreamResult(
-            chunks, "application/json; charset=UTF-8", headers=headers, paced=lagged
+
+    def encode(completion: Completion) -> dict[str, Any]:
+        return translate.encode(completion, info.id, resp_id, thoughts)
+
+    def items(completion: Completion) -> Any:
+        return translate.chunks(completion, info.id, resp_id, thoughts)
+
+    if not stream or _query(call).get("alt") == "sse":
+        return Turn(
+            request,
+            encode,
+            lambda c: translate.sse_frames(items(c)),
+            media_type="text/event-stream",
         )
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    return JsonResult(translate.encode(completion, info.id, resp_id, thoughts), headers=headers)
+    return Turn(
+        request,
+        encode,
+        lambda c: translate.array_frames(items(c)),
+        media_type=JSON_TYPE,
+        wrap=_array_guard,
+    )
 
 
 async def generate_content(call: HttpCall, name: str) -> Result:
     """``POST /{ver}/models/{model}:generateContent``."""
-    return await _generate(call, name, stream=False)
+    return await answer(call, _turn(call, name, stream=False))
 
 
 async def stream_generate_content(call: HttpCall, name: str) -> Result:
     """``POST /{ver}/models/{model}:streamGenerateContent``: SSE with ``alt=sse``, else a
     JSON array."""
-    return await _generate(call, name, stream=True)
+    return await answer(call, _turn(call, name, stream=True))
 
 
 async def count_tokens(call: HttpCall, name: str) -> Result:

@@ -268,7 +268,19 @@ def decode(
         stream=endpoint == "streamGenerateContent",
         response_format=response_format(config),
         headers=headers,
+        reasoning=_reasoning(config),
     )
+
+
+def _reasoning(config: p.GenerationConfig | None) -> str | None:
+    """``generationConfig.thinkingConfig`` when it asks for thinking (a budget of 0 turns
+    thinking off, as ``includeThoughts: false`` with no budget or level asks nothing)."""
+    thinking = config.thinking_config if config is not None else None
+    if thinking is None:
+        return None
+    if thinking.include_thoughts or thinking.thinking_level or thinking.thinking_budget:
+        return "generationConfig.thinkingConfig"
+    return None
 
 
 def include_thoughts(body: p.GenerateContentRequest) -> bool:

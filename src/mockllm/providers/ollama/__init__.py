@@ -11,29 +11,27 @@ from __future__ import annotations
 from ...core.traits import Traits
 from ..base import Provider, RouteSpec
 from .errors import render_error, stream_error
-from .management import ps_handler, pull, root, show, tags, version
+from .management import ps, pull, root, show, tags, version
 from .models import MODELS
-from .routes import Inference
+from .routes import chat, embed, embeddings, generate
 from .runtime import LoadedModels
 
 
 def provider() -> Provider:
-    """Entry point ``mockllm.providers: ollama``. Each call has its own set of loaded
-    models (``/api/ps``), so every app built gets a fresh one."""
-    loaded = LoadedModels()
-    inference = Inference(loaded)
+    """Entry point ``mockllm.providers: ollama``. Each app gets its own set of loaded
+    models (``/api/ps``): the per-app state ``ollama.loaded``."""
     return Provider(
         name="ollama",
         routes=(
             RouteSpec("/", ("GET", "HEAD"), root, "ollama.root"),
             RouteSpec("/api/version", ("GET", "HEAD"), version, "ollama.version"),
-            RouteSpec("/api/chat", ("POST",), inference.chat, "ollama.chat"),
-            RouteSpec("/api/generate", ("POST",), inference.generate, "ollama.generate"),
-            RouteSpec("/api/embed", ("POST",), inference.embed, "ollama.embed"),
-            RouteSpec("/api/embeddings", ("POST",), inference.embeddings, "ollama.embeddings"),
+            RouteSpec("/api/chat", ("POST",), chat, "ollama.chat"),
+            RouteSpec("/api/generate", ("POST",), generate, "ollama.generate"),
+            RouteSpec("/api/embed", ("POST",), embed, "ollama.embed"),
+            RouteSpec("/api/embeddings", ("POST",), embeddings, "ollama.embeddings"),
             RouteSpec("/api/tags", ("GET", "HEAD"), tags, "ollama.tags"),
             RouteSpec("/api/show", ("POST",), show, "ollama.show"),
-            RouteSpec("/api/ps", ("GET",), ps_handler(loaded), "ollama.ps"),
+            RouteSpec("/api/ps", ("GET",), ps, "ollama.ps"),
             RouteSpec("/api/pull", ("POST",), pull, "ollama.pull"),
         ),
         render_error=render_error,
@@ -42,4 +40,5 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "reasoning", "embeddings"}),
         prefixes=("/api/",),
         traits=Traits(tool_call_id_prefix="call_"),
+        state={"ollama.loaded": lambda _limits: LoadedModels()},
     )

@@ -123,20 +123,16 @@ async def show(call: HttpCall) -> Result:
     return JsonResult(answer)
 
 
-def ps_handler(loaded: LoadedModels) -> Any:
+async def ps(call: HttpCall) -> Result:
     """``GET /api/ps``: the models served recently, until their ``keep_alive`` expires."""
-
-    async def ps(call: HttpCall) -> Result:
-        models = []
-        for local, expires, context in loaded.running():
-            entry = _summary(local)
-            del entry["modified_at"]
-            entry.update(expires_at=timestamp(expires), size_vram=local.size)
-            entry["context_length"] = context
-            models.append(entry)
-        return JsonResult({"models": models})
-
-    return ps
+    models = []
+    for local, expires, context in call.services.state("ollama.loaded", LoadedModels).running():
+        entry = _summary(local)
+        del entry["modified_at"]
+        entry.update(expires_at=timestamp(expires), size_vram=local.size)
+        entry["context_length"] = context
+        models.append(entry)
+    return JsonResult({"models": models})
 
 
 async def _progress(local: LocalModel | None) -> AsyncIterator[bytes]:

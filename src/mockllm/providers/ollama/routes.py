@@ -4,19 +4,18 @@ Ollama's server makes before it generates (capabilities, ``think``, raw mode...)
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ...core.embeddings import embed as embed_text
-from ...core.errors import MockError
-from ...core.events import Frame, paced
+from ...core.events import Frame
 from ...core.types import ChatRequest, Completion
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
+from ...serving import Turn, generation
+from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_json
 from . import protocol as p
 from . import translate
@@ -71,162 +70,171 @@ def _fit(
     return request
 
 
-def _complete(
-    call: HttpCall, request: ChatRequest, model: Resolved, num_ctx: int | None, truncate: bool
-) -> Completion:
-    """The engine's answer to ``request``, fitted into the context window first: the
-    model's, or ``options.num_ctx`` when smaller."""
+def _turn(
+    call: HttpCall,
+    request: ChatRequest,
+    model: Resolved,
+    num_ctx: int | None,
+    truncate: bool,
+    encode: Callable[[Completion], Any],
+    frames: Callable[[Completion], Iterable[Frame]],
+) -> Turn:
+    """``request`` for the serving path, fitted first into ``options.num_ctx`` when it is
+    smaller than the model's window (and into the window when the engine finds it too
+    long), streamed as NDJSON."""
     window = model.info.context_window
     if num_ctx and num_ctx < window:
         request = _fit(call, request, model, num_ctx, truncate)
-    engine = call.services.engine
-    try:
-        return engine.complete(request)
-    except MockError as exc:
-        if exc.code != "context_length_exceeded":
-            raise
-    # The engine checks the window before it consults the rules: nothing was used up.
-    return engine.complete(_fit(call, request, model, window, truncate))
+    return Turn(
+        request,
+        encode,
+        frames,
+        media_type=NDJSON,
+        refit=lambda r: _fit(call, r, model, window, truncate),
+    )
 
 
-async def _answer(
-    completion: Completion, stream: bool, frames: Iterable[Frame], body: dict[str, Any] | None
-) -> Result:
-    """The stream of ``frames``, or the whole ``body`` after the completion's latency."""
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    if stream:
-        chunks = paced(completion, frames)
-        return StreamResult(
-            chunks, media_type=NDJSON, headers=headers, paced=bool(completion.delay_per_char)
-        )
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    return JsonResult(body, headers=headers)
+def loaded_models(call: HttpCall) -> LoadedModels:
+    """The app's loaded models (per-app state ``ollama.loaded``)."""
+    return call.services.state("ollama.loaded", LoadedModels)
 
 
-class Inference:
-    """The inference handlers of one app, sharing its set of loaded models."""
+def chat_turn(call: HttpCall) -> Turn | Result:
+    """``POST /api/chat``."""
+    loaded = loaded_models(call)
+    body = parse(call, p.ChatRequest, "ChatRequest")
+    if not body.model:
+        raise bad_request("model is required")
+    model = resolve(call, body.model, model_not_found)
+    options = parse_options(body.options)
+    response_format = parse_format(body.format)
+    think = parse_think(body.think)
+    keep_alive = parse_keep_alive(body.keep_alive)
+    messages = body.messages or []
+    if not messages and keep_alive == 0:
+        loaded.unload(model.local.id)
+        return JsonResult(translate.load_answer(model.name, "unload", chat=True))
+    if "completion" not in model.local.capabilities:
+        raise bad_request(f'"{model.name}" does not support chat')
+    if body.tools and "tools" not in model.local.capabilities:
+        raise bad_request(f"{full_name(model.local.id)} does not support tools")
+    _check_think(model, think)
+    _check_images([data for m in messages for data in m.images or ()])
+    loaded.touch(model.local, keep_alive, options.num_ctx)
+    if not messages:
+        return JsonResult(translate.load_answer(model.name, "load", chat=True))
+    request = translate.decode_chat(body, call.headers, model.id, options, response_format)
+    thinking = think is not False
+    return _turn(
+        call,
+        request,
+        model,
+        options.num_ctx,
+        body.truncate is not False,
+        lambda c: translate.encode_chat(c, model.name, thinking),
+        lambda c: translate.stream_chat(c, model.name, thinking),
+    )
 
-    def __init__(self, loaded: LoadedModels) -> None:
-        self.loaded = loaded
 
-    async def chat(self, call: HttpCall) -> Result:
-        """``POST /api/chat``."""
-        body = parse(call, p.ChatRequest, "ChatRequest")
-        if not body.model:
-            raise bad_request("model is required")
-        model = resolve(call, body.model, model_not_found)
-        options = parse_options(body.options)
-        response_format = parse_format(body.format)
-        think = parse_think(body.think)
-        keep_alive = parse_keep_alive(body.keep_alive)
-        messages = body.messages or []
-        if not messages and keep_alive == 0:
-            self.loaded.unload(model.local.id)
-            return JsonResult(translate.load_answer(model.name, "unload", chat=True))
-        if "completion" not in model.local.capabilities:
-            raise bad_request(f'"{model.name}" does not support chat')
-        if body.tools and "tools" not in model.local.capabilities:
-            raise bad_request(f"{full_name(model.local.id)} does not support tools")
-        _check_think(model, think)
-        _check_images([data for m in messages for data in m.images or ()])
-        self.loaded.touch(model.local, keep_alive, options.num_ctx)
-        if not messages:
-            return JsonResult(translate.load_answer(model.name, "load", chat=True))
-        request = translate.decode_chat(body, call.headers, model.id, options, response_format)
-        truncate = body.truncate is not False
-        completion = _complete(call, request, model, options.num_ctx, truncate)
-        thinking = think is not False
-        frames = translate.stream_chat(completion, model.name, thinking)
-        whole = None if request.stream else translate.encode_chat(completion, model.name, thinking)
-        return await _answer(completion, request.stream, frames, whole)
+def generate_turn(call: HttpCall) -> Turn | Result:
+    """``POST /api/generate``."""
+    loaded = loaded_models(call)
+    body = parse(call, p.GenerateRequest, "GenerateRequest")
+    if not body.model:
+        raise model_not_found("")  # Ollama's wording for a missing name here
+    model = resolve(call, body.model, model_not_found)
+    options = parse_options(body.options)
+    response_format = parse_format(body.format)
+    think = parse_think(body.think)
+    keep_alive = parse_keep_alive(body.keep_alive)
+    if not body.prompt and keep_alive == 0:
+        loaded.unload(model.local.id)
+        return JsonResult(translate.load_answer(model.name, "unload", chat=False))
+    if body.raw and (body.template or body.system or body.context):
+        raise bad_request("raw mode does not support template, system, or context")
+    caps = model.local.capabilities
+    if "completion" not in caps:
+        raise bad_request(f'"{model.name}" does not support generate')
+    if body.suffix and "insert" not in caps:
+        raise bad_request(f"{full_name(model.local.id)} does not support insert")
+    _check_think(model, think)
+    _check_images(body.images or [])
+    loaded.touch(model.local, keep_alive, options.num_ctx)
+    if not body.prompt:
+        return JsonResult(translate.load_answer(model.name, "load", chat=False))
+    codec = ContextCodec(call.services.tokenizer, model.info.tokenizer)
+    history = codec.decode(body.context) if body.context else []
+    request = translate.decode_generate(
+        body, call.headers, model.id, options, response_format, history
+    )
+    thinking = think is not False
+    prompt = body.prompt
 
-    async def generate(self, call: HttpCall) -> Result:
-        """``POST /api/generate``."""
-        body = parse(call, p.GenerateRequest, "GenerateRequest")
-        if not body.model:
-            raise model_not_found("")  # Ollama's wording for a missing name here
-        model = resolve(call, body.model, model_not_found)
-        options = parse_options(body.options)
-        response_format = parse_format(body.format)
-        think = parse_think(body.think)
-        keep_alive = parse_keep_alive(body.keep_alive)
-        if not body.prompt and keep_alive == 0:
-            self.loaded.unload(model.local.id)
-            return JsonResult(translate.load_answer(model.name, "unload", chat=False))
-        if body.raw and (body.template or body.system or body.context):
-            raise bad_request("raw mode does not support template, system, or context")
-        caps = model.local.capabilities
-        if "completion" not in caps:
-            raise bad_request(f'"{model.name}" does not support generate')
-        if body.suffix and "insert" not in caps:
-            raise bad_request(f"{full_name(model.local.id)} does not support insert")
-        _check_think(model, think)
-        _check_images(body.images or [])
-        self.loaded.touch(model.local, keep_alive, options.num_ctx)
-        if not body.prompt:
-            return JsonResult(translate.load_answer(model.name, "load", chat=False))
-        codec = ContextCodec(call.services.tokenizer, model.info.tokenizer)
-        history = codec.decode(body.context) if body.context else []
-        request = translate.decode_generate(
-            body, call.headers, model.id, options, response_format, history
-        )
-        truncate = body.truncate is not False
-        completion = _complete(call, request, model, options.num_ctx, truncate)
+    def context(completion: Completion) -> list[int] | None:
+        if body.raw:
+            return None
         choice = completion.choices[0]
         answer = choice.refusal if choice.refusal is not None else choice.text
-        context = None if body.raw else codec.encode(body.context or [], body.prompt, answer)
-        thinking = think is not False
-        frames = translate.stream_generate(completion, model.name, thinking, context)
-        whole = (
-            None
-            if request.stream
-            else translate.encode_generate(completion, model.name, thinking, context)
-        )
-        return await _answer(completion, request.stream, frames, whole)
+        return codec.encode(body.context or [], prompt, answer)
 
-    async def embed(self, call: HttpCall) -> Result:
-        """``POST /api/embed``: unit vectors from :func:`mockllm.core.embeddings.embed`,
-        of the model's embedding length (``dimensions`` truncates and renormalizes)."""
-        body = parse(call, p.EmbedRequest, "EmbedRequest")
-        inputs = _inputs(body.input)
-        if not body.model:
-            raise bad_request("model is required")
-        model = resolve(call, body.model, model_not_found)
-        options = parse_options(body.options)
-        keep_alive = parse_keep_alive(body.keep_alive)
-        self.loaded.touch(model.local, keep_alive, options.num_ctx)
-        if not inputs:
-            return JsonResult({"model": model.name, "embeddings": []})
-        tokenizer = call.services.tokenizer
-        encoding = model.info.tokenizer
-        window = min(options.num_ctx or DEFAULT_NUM_CTX, model.local.context_length)
-        size = model.local.embedding_length
-        vectors = []
-        total = 0
-        for text in inputs:
-            tokens = tokenizer.encode(text, encoding)
-            if len(tokens) > window:
-                if body.truncate is False:
-                    raise bad_request(CONTEXT_EXCEEDED)
-                tokens = tokens[:window]
-                text = "".join(tokenizer.pieces(tokens, encoding, partial=False))
-            total += len(tokens)
-            vectors.append(_vector(text, size, body.dimensions))
-        answer = {"model": model.name, "embeddings": vectors, **translate.embed_metrics(total)}
-        return JsonResult(answer)
+    return _turn(
+        call,
+        request,
+        model,
+        options.num_ctx,
+        body.truncate is not False,
+        lambda c: translate.encode_generate(c, model.name, thinking, context(c)),
+        lambda c: translate.stream_generate(c, model.name, thinking, context(c)),
+    )
 
-    async def embeddings(self, call: HttpCall) -> Result:
-        """``POST /api/embeddings`` (legacy): ``{"embedding": [...]}``."""
-        body = parse(call, p.EmbeddingRequest, "EmbeddingRequest")
-        if not body.model:
-            raise bad_request("model is required")
-        model = resolve(call, body.model, model_not_pulled)
-        options = parse_options(body.options)
-        self.loaded.touch(model.local, parse_keep_alive(body.keep_alive), options.num_ctx)
-        if not body.prompt:
-            return JsonResult({"embedding": []})
-        return JsonResult({"embedding": embed_text(body.prompt, model.local.embedding_length)})
+
+chat = generation(chat_turn)
+generate = generation(generate_turn)
+
+
+async def embed(call: HttpCall) -> Result:
+    """``POST /api/embed``: unit vectors from :func:`mockllm.core.embeddings.embed`,
+    of the model's embedding length (``dimensions`` truncates and renormalizes)."""
+    body = parse(call, p.EmbedRequest, "EmbedRequest")
+    inputs = _inputs(body.input)
+    if not body.model:
+        raise bad_request("model is required")
+    model = resolve(call, body.model, model_not_found)
+    options = parse_options(body.options)
+    keep_alive = parse_keep_alive(body.keep_alive)
+    loaded_models(call).touch(model.local, keep_alive, options.num_ctx)
+    if not inputs:
+        return JsonResult({"model": model.name, "embeddings": []})
+    tokenizer = call.services.tokenizer
+    encoding = model.info.tokenizer
+    window = min(options.num_ctx or DEFAULT_NUM_CTX, model.local.context_length)
+    size = model.local.embedding_length
+    vectors = []
+    total = 0
+    for text in inputs:
+        tokens = tokenizer.encode(text, encoding)
+        if len(tokens) > window:
+            if body.truncate is False:
+                raise bad_request(CONTEXT_EXCEEDED)
+            tokens = tokens[:window]
+            text = "".join(tokenizer.pieces(tokens, encoding, partial=False))
+        total += len(tokens)
+        vectors.append(_vector(text, size, body.dimensions))
+    answer = {"model": model.name, "embeddings": vectors, **translate.embed_metrics(total)}
+    return JsonResult(answer)
+
+
+async def embeddings(call: HttpCall) -> Result:
+    """``POST /api/embeddings`` (legacy): ``{"embedding": [...]}``."""
+    body = parse(call, p.EmbeddingRequest, "EmbeddingRequest")
+    if not body.model:
+        raise bad_request("model is required")
+    model = resolve(call, body.model, model_not_pulled)
+    options = parse_options(body.options)
+    loaded_models(call).touch(model.local, parse_keep_alive(body.keep_alive), options.num_ctx)
+    if not body.prompt:
+        return JsonResult({"embedding": []})
+    return JsonResult({"embedding": embed_text(body.prompt, model.local.embedding_length)})
 
 
 def _inputs(value: Any) -> list[str]:

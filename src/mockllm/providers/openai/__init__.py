@@ -1,13 +1,14 @@
-"""The OpenAI dialect: Chat Completions and models (wire-formats.md sections 2 and 4)."""
+"""The OpenAI dialect: Chat Completions (and the stored ones), the Responses API, models,
+embeddings, legacy completions and moderations (wire-formats.md sections 2 to 4)."""
 
 from __future__ import annotations
 
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
-from . import completions, embeddings, moderations, responses
-from .errors import render_error, stream_error
-from .models import MODELS
+from . import completions, embeddings, moderations, responses, stored
+from .errors import render_error, reword, stream_error
+from .models import MODELS, delete_model
 from .routes import chat_completions, list_models, retrieve_model
 
 
@@ -30,8 +31,10 @@ def provider() -> Provider:
         name="openai",
         routes=(
             RouteSpec("/v1/chat/completions", ("POST",), chat_completions, "chat.completions"),
+            *_stored_completions(),
             RouteSpec("/v1/models", ("GET",), list_models, "models.list"),
             RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve"),
+            RouteSpec("/v1/models/{model:path}", ("DELETE",), delete_model, "models.delete"),
             *responses.routes(),
             *embeddings.routes(),
             *completions.routes(),
@@ -39,9 +42,23 @@ def provider() -> Provider:
         ),
         render_error=render_error,
         stream_error=stream_error,
+        reword=reword,
         models=MODELS,
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema"}),
         prefixes=("/v1/",),
         response_headers=response_headers,
         traits=Traits(openai_model_names=True),
+        state={**responses.state(), stored.STATE: stored.factory()},
+    )
+
+
+def _stored_completions() -> tuple[RouteSpec, ...]:
+    """The stored Chat Completions endpoints (``store: true``; see :mod:`.stored`)."""
+    item = "/v1/chat/completions/{completion_id}"
+    return (
+        RouteSpec("/v1/chat/completions", ("GET",), stored.list_completions, "chat.list"),
+        RouteSpec(item, ("GET",), stored.retrieve, "chat.retrieve"),
+        RouteSpec(item, ("POST",), stored.update, "chat.update"),
+        RouteSpec(item, ("DELETE",), stored.delete, "chat.delete"),
+        RouteSpec(item + "/messages", ("GET",), stored.list_messages, "chat.messages.list"),
     )

@@ -14,12 +14,9 @@ override of ``completion_tokens`` applies).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import ValidationError
 
 from ...core.errors import MockError
 from ...core.events import (
@@ -30,14 +27,14 @@ from ...core.events import (
     ReplyEvent,
     TextDelta,
     iter_events,
-    paced,
 )
 from ...core.ids import new_id
 from ...core.types import ChatRequest, Completion, Message, TextPart
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
+from ...serving import decide, deliver
+from ...wire import HttpCall, Result
 from ..base import RouteSpec
 from ..sse import sse
-from ..validation import parse_json
+from ..validation import parse_body
 from .errors import invalid_request
 from .extras_protocol import CompletionRequest
 from .inputs import Text, texts
@@ -69,15 +66,6 @@ class Answer:
     @property
     def n(self) -> int:
         return self.body.n or 1
-
-    @property
-    def rule(self) -> str:
-        """The rules that answered, without repeats (for ``x-mockllm-rule``)."""
-        return ", ".join(dict.fromkeys(c.rule or "(default)" for c in self.completions))
-
-    @property
-    def delay_total(self) -> float:
-        return max(c.delay_total for c in self.completions)
 
     def answered(self) -> Iterator[tuple[int, Text, Completion]]:
         """Each prompt with its completion and the index of its first choice."""
@@ -115,10 +103,7 @@ def _stop(stop: str | list[str] | None) -> tuple[str, ...]:
 def answer(call: HttpCall, provider: str) -> Answer:
     """Validate ``call``'s body and answer every prompt through the engine; ``provider``
     names the dialect (its catalogue, its rules' ``provider``). Raises :class:`MockError`."""
-    try:
-        body = parse_json(CompletionRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    body = parse_body(CompletionRequest, call.body, lambda exc: invalid_request(exc, call.body))
     stop = _stop(body.stop)
     if body.stream_options is not None and not body.stream:
         raise MockError(
@@ -152,7 +137,8 @@ def answer(call: HttpCall, provider: str) -> Answer:
                 code="context_length_exceeded",
             )
     completions = [
-        engine.complete(
+        decide(
+            call,
             ChatRequest(
                 provider=provider,
                 endpoint="completions",
@@ -163,7 +149,7 @@ def answer(call: HttpCall, provider: str) -> Answer:
                 n=body.n or 1,
                 stream=bool(body.stream),
                 headers=call.headers,
-            )
+            ),
         )
         for item in prompts
     ]
@@ -237,29 +223,31 @@ def frames(payloads: Iterable[tuple[ReplyEvent | None, dict[str, Any]]]) -> Iter
     yield None, b"data: [DONE]\n\n"
 
 
-async def json_result(answer: Answer, payload: dict[str, Any]) -> JsonResult:
-    """The non-streaming HTTP answer carrying ``payload``, after the answer's lag."""
-    if answer.delay_total:
-        await asyncio.sleep(answer.delay_total)
-    return JsonResult(payload, headers={"x-mockllm-rule": header_value(answer.rule)})
+async def respond(
+    answer: Answer,
+    payload: Callable[[Answer], dict[str, Any]] = encode,
+    chunk: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Result:
+    """The answer through the serving path's delivery: the ``text_completion`` object
+    (``payload``), or its SSE stream, each chunk's payload passed through ``chunk``."""
 
+    def stream_frames() -> Iterator[Frame]:
+        payloads = chunks(answer)
+        if chunk is not None:
+            payloads = ((event, chunk(data)) for event, data in payloads)
+        return frames(payloads)
 
-def stream_result(answer: Answer, stream_frames: Iterable[Frame]) -> StreamResult:
-    """The SSE answer for ``stream_frames`` of ``answer``, paced by its lag."""
-    first = answer.completions[0]
-    return StreamResult(
-        paced(first, stream_frames),
-        headers={"x-mockllm-rule": header_value(answer.rule)},
-        paced=bool(first.delay_per_char),
+    return await deliver(
+        answer.completions,
+        bool(answer.body.stream),
+        lambda: payload(answer),
+        stream_frames,
     )
 
 
 async def create_completion(call: HttpCall) -> Result:
     """``POST /v1/completions``."""
-    result = answer(call, "openai")
-    if result.body.stream:
-        return stream_result(result, frames(chunks(result)))
-    return await json_result(result, encode(result))
+    return await respond(answer(call, "openai"))
 
 
 def routes() -> tuple[RouteSpec, ...]:

@@ -49,6 +49,50 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
     return sse(error_body(error))
 
 
+def reword(error: MockError) -> MockError:
+    """The neutral core's structured errors in OpenAI's words (``Provider.reword``)."""
+    detail = error.detail
+    if error.code == "unsupported_capability":
+        capability, param = detail["capability"], str(detail["param"])
+        if capability == "chat":
+            return error.reworded(
+                "This is not a chat model and thus not supported in the v1/chat/completions "
+                "endpoint. Did you mean to use v1/completions?",
+                param="model",
+                code="model_not_supported",
+            )
+        if capability == "streaming":
+            return error.reworded(
+                f"Unsupported value: '{param}' does not support true with this model. Only "
+                "the default (false) value is supported.",
+                code="unsupported_value",
+            )
+        if capability == "json_schema":
+            return error.reworded(
+                f"Invalid parameter: '{param}' of type 'json_schema' is not supported with "
+                "this model. Learn more about supported models at the Structured Outputs "
+                "guide: https://platform.openai.com/docs/guides/structured-outputs",
+                code="invalid_value",
+            )
+        if capability == "vision":
+            return error.reworded(
+                "Invalid content type. image_url is only supported by certain models.",
+                code="invalid_value",
+            )
+        return error.reworded(
+            f"Unsupported parameter: '{param}' is not supported with this model.",
+            code="unsupported_parameter",
+        )
+    if error.code == "max_tokens_exceeded":
+        count, limit, param = detail["count"], detail["limit"], detail["param"]
+        return error.reworded(
+            f"{param} is too large: {count}. This model supports at most {limit} completion "
+            f"tokens, whereas you provided {count}.",
+            code="invalid_value",
+        )
+    return error
+
+
 def param_name(path: tuple[str | int, ...]) -> str:
     """``messages[0].content`` from ``("messages", 0, "content")``."""
     out = ""

@@ -234,3 +234,4 @@ class ChatCompletionRequest(_Wire):
     user: str | None = None
     metadata: dict[str, str] | None = None
     store: bool | None = None
+    reasoning_effort: str | None = None

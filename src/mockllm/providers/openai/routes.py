@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from pydantic import ValidationError
-
+from ...constraints import too_many_output_tokens
 from ...core.errors import MockError
-from ...core.events import paced
 from ...core.ids import new_id
 from ...core.types import ChatRequest
-from ...wire import HttpCall, JsonResult, Result, StreamResult, header_value
-from ..validation import parse_json
-from . import translate
+from ...serving import Turn, generation
+from ...wire import HttpCall, JsonResult, Result
+from ..validation import parse_body
+from . import stored, translate
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
 
@@ -25,36 +22,31 @@ def check_output_limit(
     known = call.services.store.current.models.get(provider, body.model)
     if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
         param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
-        raise MockError(
-            "invalid_request",
-            f"{param} is too large: {request.max_tokens}. This model supports at most "
-            f"{known.max_output_tokens} completion tokens, whereas you provided "
-            f"{request.max_tokens}.",
-            param=param,
-            code="invalid_value",
-        )
+        raise too_many_output_tokens(request.max_tokens, known, param)
 
 
-async def chat_completions(call: HttpCall) -> Result:
-    """``POST /v1/chat/completions``."""
-    try:
-        body = parse_json(ChatCompletionRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+def chat_turn(call: HttpCall, provider: str = "openai") -> Turn:
+    """A Chat Completions request decoded for the serving path, answered as OpenAI's
+    ``chat.completion`` object or chunk stream; ``provider`` names the dialect whose
+    catalogue and rules apply (Azure speaks this protocol under its own name)."""
+    body = parse_body(ChatCompletionRequest, call.body, lambda exc: invalid_request(exc, call.body))
     request = translate.decode(body, call.headers)
-    check_output_limit(call, "openai", body, request)
-    completion = call.services.engine.complete(request)
+    if provider != request.provider:
+        request.provider = provider
+    check_output_limit(call, provider, body, request)
     completion_id = new_id("chatcmpl-", 15)
     created = translate.now()
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    if request.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        frames = translate.stream(completion, completion_id, created, include_usage)
-        chunks = paced(completion, frames)
-        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    return JsonResult(translate.encode(completion, completion_id, created), headers=headers)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    turn = Turn(
+        request,
+        encode=lambda c: translate.encode(c, completion_id, created),
+        frames=lambda c: translate.stream(c, completion_id, created, include_usage),
+    )
+    return stored.keeping(call, provider, body, turn)  # store: true (stored.py)
+
+
+chat_completions = generation(chat_turn)
+"""``POST /v1/chat/completions``."""
 
 
 def _model_object(info_id: str, created: int, owned_by: str) -> dict[str, object]:

@@ -141,6 +141,7 @@ def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatReq
         response_format=response_format,
         headers=headers,
         metadata=body.metadata or {},
+        reasoning="reasoning_effort" if body.reasoning_effort is not None else None,
     )
 
 

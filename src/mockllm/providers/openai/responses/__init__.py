@@ -1,28 +1,39 @@
 """OpenAI Responses API (wire-formats.md section 3): ``protocol`` (request schema),
 ``translate`` (decode, ``Response`` object and event stream), ``store`` (stored responses
-for ``previous_response_id``, retrieval and ``input_items``) and ``routes`` (handlers).
-See docs/responses.md."""
+for ``previous_response_id``, retrieval and ``input_items``), ``compaction``
+(``/responses/compact``) and ``routes`` (handlers). See docs/responses.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from ....core.limits import Limits
 from ...base import RouteSpec
-from .routes import handlers
-from .store import DEFAULT_CAPACITY, ResponseStore
+from . import routes as h
+from .store import DEFAULT_CAPACITY, STATE, ResponseStore, factory
+
+__all__ = ["STATE", "ResponseStore", "routes", "state"]
 
 
-def routes(capacity: int = DEFAULT_CAPACITY) -> tuple[RouteSpec, ...]:
-    """The Responses API routes of one app; its stored responses (at most ``capacity``,
-    least recently used forgotten first) live in the handlers' closures."""
-    h = handlers(ResponseStore(capacity))
+def routes() -> tuple[RouteSpec, ...]:
+    """The Responses API routes. Their handlers share the app's :class:`ResponseStore`,
+    declared by :func:`state`. The router tries literal paths (``compact``,
+    ``input_tokens``) before ``{response_id}``, whatever the order here."""
     item = "/v1/responses/{response_id}"
     return (
-        RouteSpec("/v1/responses", ("POST",), h["create"], "responses.create"),
-        # Before the {response_id} routes, which would otherwise match it.
+        RouteSpec("/v1/responses", ("POST",), h.create, "responses.create"),
+        RouteSpec(item, ("GET",), h.retrieve, "responses.retrieve"),
+        RouteSpec(item, ("DELETE",), h.delete, "responses.delete"),
+        RouteSpec(item + "/cancel", ("POST",), h.cancel, "responses.cancel"),
+        RouteSpec(item + "/input_items", ("GET",), h.input_items, "responses.input_items"),
         RouteSpec(
-            "/v1/responses/input_tokens", ("POST",), h["input_tokens"], "responses.input_tokens"
+            "/v1/responses/input_tokens", ("POST",), h.input_tokens, "responses.input_tokens"
         ),
-        RouteSpec(item, ("GET",), h["retrieve"], "responses.retrieve"),
-        RouteSpec(item, ("DELETE",), h["delete"], "responses.delete"),
-        RouteSpec(item + "/cancel", ("POST",), h["cancel"], "responses.cancel"),
-        RouteSpec(item + "/input_items", ("GET",), h["input_items"], "responses.input_items"),
+        RouteSpec("/v1/responses/compact", ("POST",), h.compact, "responses.compact"),
     )
+
+
+def state(capacity: int = DEFAULT_CAPACITY) -> dict[str, Callable[[Limits], object]]:
+    """The per-app state the routes need (``Provider.state``): the stored responses, at
+    most ``capacity`` of them."""
+    return {STATE: factory(capacity)}

@@ -112,6 +112,29 @@ def input_items(body: p.PromptFields, resolve: Callable[[str], Item]) -> list[It
     return items
 
 
+def prompt_item(prompt: p.PromptParam) -> Item:
+    """The user message a ``prompt`` (a stored prompt template mockllm cannot read) stands
+    for: its variables as text, one ``name: value`` line each in the order given, in one
+    ``input_text`` part (an ``input_text`` variable counts as its text), then one part per
+    image or file variable. No variables make an empty text."""
+    lines: list[str] = []
+    others: list[Item] = []
+    for name, value in (prompt.variables or {}).items():
+        if isinstance(value, str):
+            lines.append(f"{name}: {value}")
+        elif isinstance(value, p.InputText):
+            lines.append(f"{name}: {value.text}")
+        else:
+            others.append(_part(value, False))
+    return {
+        "id": item_id("msg_"),
+        "type": "message",
+        "status": "completed",
+        "content": [{"type": "input_text", "text": "\n".join(lines)}, *others],
+        "role": "user",
+    }
+
+
 # --- as neutral messages -------------------------------------------------------------
 
 

@@ -286,11 +286,23 @@ class PromptFields(_Wire):
     truncation: Literal["auto", "disabled"] | None = None
 
 
+PromptVariable = str | Annotated[InputText | InputImage | InputFile, Field(discriminator="type")]
+
+
+class PromptParam(_Wire):
+    """``prompt``: a reference to a stored prompt template and its variables."""
+
+    id: str
+    version: str | None = None
+    variables: dict[str, PromptVariable] | None = None
+
+
 class CreateResponse(PromptFields):
-    """``POST /v1/responses`` body."""
+    """``POST /v1/responses`` body. ``input`` is required unless ``prompt`` is given (the
+    handler says so, in the words of a missing field)."""
 
     model: str
-    input: str | list[InputItem]
+    prompt: PromptParam | None = None
     store: bool | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
@@ -307,6 +319,16 @@ class CreateResponse(PromptFields):
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     safety_identifier: str | None = None
+
+
+class CompactRequest(PromptFields):
+    """``POST /v1/responses/compact`` body (spec ``CompactResponseMethodPublicBody``):
+    ``model``, and the conversation as ``input`` and/or ``previous_response_id``."""
+
+    model: str
+    prompt_cache_key: str | None = Field(None, max_length=64)
+    prompt_cache_retention: Literal["in_memory", "24h"] | None = None
+    service_tier: str | None = None
 
 
 class CountInputTokens(PromptFields):

@@ -41,6 +41,16 @@ def _tool_echo(tool: Any) -> dict[str, Any]:
     return dumped
 
 
+def _prompt_echo(prompt: p.PromptParam | None) -> dict[str, Any] | None:
+    if prompt is None:
+        return None
+    variables = {
+        name: value if isinstance(value, str) else value.model_dump(exclude_none=True)
+        for name, value in (prompt.variables or {}).items()
+    }
+    return {"id": prompt.id, "variables": variables, "version": prompt.version}
+
+
 def echo(body: p.CreateResponse) -> dict[str, Any]:
     """The request settings a ``Response`` object repeats, in the live API's key order."""
     reasoning = body.reasoning
@@ -54,6 +64,7 @@ def echo(body: p.CreateResponse) -> dict[str, Any]:
         if body.parallel_tool_calls is None
         else body.parallel_tool_calls,
         "previous_response_id": body.previous_response_id,
+        "prompt": _prompt_echo(body.prompt),
         "prompt_cache_key": body.prompt_cache_key,
         "prompt_cache_retention": body.prompt_cache_retention,
         "reasoning": {
@@ -208,7 +219,7 @@ class Rendering:
         reason = self.incomplete_reason if final else None
         status = ("incomplete" if reason else "completed") if final else "in_progress"
         tier = s["service_tier"]
-        return {
+        head: dict[str, Any] = {
             "id": self.id,
             "object": "response",
             "created_at": self.created_at,
@@ -227,6 +238,10 @@ class Rendering:
             "parallel_tool_calls": s["parallel_tool_calls"],
             "presence_penalty": 0.0,
             "previous_response_id": s["previous_response_id"],
+        }
+        if s["prompt"] is not None:  # the template reference, echoed only when given
+            head["prompt"] = s["prompt"]
+        return head | {
             "prompt_cache_key": s["prompt_cache_key"],
             "prompt_cache_retention": s["prompt_cache_retention"],
             "reasoning": s["reasoning"],

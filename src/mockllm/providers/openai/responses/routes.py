@@ -1,14 +1,15 @@
 """Responses API HTTP handlers: thin glue between the wire, the engine and the store.
 
-The handlers of one app share one :class:`~.store.ResponseStore`, bound into them by
-:func:`handlers`; nothing lives at module level.
+The handlers of one app share one :class:`~.store.ResponseStore`: per-app state the
+provider declares (``Provider.state``, name :data:`~.store.STATE`) and each handler takes
+from ``call.services``; nothing lives at module level.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -19,11 +20,10 @@ from ....core.events import paced
 from ....wire import HttpCall, JsonResult, Result, StreamResult, header_value
 from ...validation import parse_json
 from ..errors import invalid_request
-from . import translate
-from .protocol import CountInputTokens, CreateResponse, PromptFields
-from .store import ResponseStore, StoredResponse
-
-Handler = Callable[[HttpCall], Awaitable[Result]]
+from . import compaction, translate
+from .items import item_id, prompt_item
+from .protocol import CompactRequest, CountInputTokens, CreateResponse, PromptFields
+from .store import STATE, ResponseStore, StoredResponse
 
 DEFAULT_MODEL = "gpt-4o"
 """The model whose tokenizer counts ``input_tokens`` when the request names none."""
@@ -42,7 +42,8 @@ def _item_not_found(item_id: str) -> MockError:
     )
 
 
-def _query(call: HttpCall) -> dict[str, str]:
+def query_params(call: HttpCall) -> dict[str, str]:
+    """The query string's parameters, the last value of each."""
     return {k: v[-1] for k, v in parse_qs(call.query, keep_blank_values=True).items()}
 
 
@@ -50,7 +51,8 @@ def _flag(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1")
 
 
-def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+def int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``low..high``; OpenAI's 400 otherwise."""
     raw = query.get(name)
     if raw is None or raw == "":
         return default
@@ -77,6 +79,19 @@ def _int_param(query: dict[str, str], name: str, default: int, low: int, high: i
     return value
 
 
+def order_param(query: dict[str, str], default: str) -> str:
+    """A list's ``order``: ``asc`` or ``desc`` (``default`` when not given)."""
+    order = query.get("order") or default
+    if order not in ("asc", "desc"):
+        raise MockError(
+            "invalid_request",
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    return order
+
+
 async def _replay(frames: list[bytes]) -> AsyncIterator[bytes]:
     for frame in frames:
         yield frame
@@ -98,162 +113,207 @@ class _Context:
     items: tuple[translate.Item, ...]
 
 
-def handlers(store: ResponseStore) -> dict[str, Handler]:
-    """The Responses API handlers of one app, bound to its ``store``."""
+def _store(call: HttpCall) -> ResponseStore:
+    return call.services.state(STATE, ResponseStore)
 
-    def context(body: PromptFields) -> _Context:
-        history: tuple[translate.Item, ...] = ()
-        previous_id = body.previous_response_id
-        if previous_id is not None:
-            previous = store.get(previous_id)
-            if previous is None:
-                raise MockError(
-                    "not_found",
-                    f"Previous response with id '{previous_id}' not found.",
-                    param="previous_response_id",
-                    code="previous_response_not_found",
-                )
-            history = store.conversation(previous)
 
-        def resolve(item_id: str) -> translate.Item:
-            found = store.item(item_id)
-            if found is None:
-                raise _item_not_found(item_id)
-            return found
+def _missing_input() -> MockError:
+    return MockError(
+        "invalid_request",
+        "Missing required parameter: 'input'.",
+        param="input",
+        code="missing_required_parameter",
+    )
 
-        return _Context(history, tuple(translate.input_items(body, resolve)))
 
-    def stored(call: HttpCall) -> StoredResponse:
-        response_id = str(call.path_params["response_id"])
-        found = store.get(response_id)
+def _context(store: ResponseStore, body: PromptFields, *extra: translate.Item) -> _Context:
+    """The stored conversation ``body`` continues and its own items: ``extra`` (the
+    message a ``prompt`` stands for) then its input items."""
+    history: tuple[translate.Item, ...] = ()
+    previous_id = body.previous_response_id
+    if previous_id is not None:
+        previous = store.get(previous_id)
+        if previous is None:
+            raise MockError(
+                "not_found",
+                f"Previous response with id '{previous_id}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        history = store.conversation(previous)
+
+    def resolve(wanted: str) -> translate.Item:
+        found = store.item(wanted)
         if found is None:
-            raise _not_found(response_id)
+            raise _item_not_found(wanted)
         return found
 
-    async def create(call: HttpCall) -> Result:
-        """``POST /v1/responses``: a ``Response`` object, or its event stream."""
-        try:
-            body = parse_json(CreateResponse, call.body)
-        except ValidationError as exc:
-            raise invalid_request(exc, call.body) from None
-        ctx = context(body)
-        request = translate.decode(
-            body,
-            body.model,
-            ctx.history + ctx.items,
-            call.headers,
-            max_tokens=body.max_output_tokens,
-            stream=bool(body.stream),
-            metadata=body.metadata,
+    return _Context(history, extra + tuple(translate.input_items(body, resolve)))
+
+
+def _stored(call: HttpCall) -> StoredResponse:
+    response_id = str(call.path_params["response_id"])
+    found = _store(call).get(response_id)
+    if found is None:
+        raise _not_found(response_id)
+    return found
+
+
+async def create(call: HttpCall) -> Result:
+    """``POST /v1/responses``: a ``Response`` object, or its event stream. Without
+    ``input``, a ``prompt`` (stored template reference) is the conversation: the user
+    message of :func:`~.items.prompt_item`."""
+    try:
+        body = parse_json(CreateResponse, call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    if body.input is None and body.prompt is None:
+        raise _missing_input()
+    store = _store(call)
+    ctx = _context(store, body, *((prompt_item(body.prompt),) if body.prompt else ()))
+    request = translate.decode(
+        body,
+        body.model,
+        ctx.history + ctx.items,
+        call.headers,
+        max_tokens=body.max_output_tokens,
+        stream=bool(body.stream),
+        metadata=body.metadata,
+    )
+    completion = call.services.engine.complete(request)
+    rendering = translate.Rendering.create(body, completion, time.time())
+    final = rendering.response()
+    if body.store is not False:
+        store.put(
+            StoredResponse(
+                rendering.id,
+                final,
+                body.previous_response_id,
+                ctx.items,
+                rendering,
+                background=bool(body.background),
+            ),
+            call.services.limits,
         )
-        completion = call.services.engine.complete(request)
-        rendering = translate.Rendering.create(body, completion, time.time())
-        final = rendering.response()
-        if body.store is not False:
-            store.put(
-                StoredResponse(
-                    rendering.id,
-                    final,
-                    body.previous_response_id,
-                    ctx.items,
-                    rendering,
-                    background=bool(body.background),
-                ),
-                call.services.limits,
-            )
-        headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-        if body.stream:
-            frames = translate.stream(rendering, final)
-            chunks = _visible(paced(completion, frames))
-            return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
-        if completion.delay_total:
-            await asyncio.sleep(completion.delay_total)
-        return JsonResult(final, headers=headers)
+    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
+    if body.stream:
+        frames = translate.stream(rendering, final)
+        chunks = _visible(paced(completion, frames))
+        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
+    if completion.delay_total:
+        await asyncio.sleep(completion.delay_total)
+    return JsonResult(final, headers=headers)
 
-    async def retrieve(call: HttpCall) -> Result:
-        """``GET /v1/responses/{id}``; with ``?stream=true`` the stored events again, from
-        ``starting_after`` on."""
-        found = stored(call)
-        query = _query(call)
-        if not _flag(query.get("stream")):
-            return JsonResult(found.body)
-        after = _int_param(query, "starting_after", -1, -1, 2**31)
-        frames = [
-            data
-            for seq, _, data in translate.stream_events(found.rendering, found.body)
-            if seq > after and data
-        ]
-        return StreamResult(_replay(frames))
 
-    async def delete(call: HttpCall) -> Result:
-        """``DELETE /v1/responses/{id}``."""
-        response_id = str(call.path_params["response_id"])
-        if not store.delete(response_id):
-            raise _not_found(response_id)
-        return JsonResult({"id": response_id, "object": "response", "deleted": True})
-
-    async def cancel(call: HttpCall) -> Result:
-        """``POST /v1/responses/{id}/cancel``: only background responses can be cancelled,
-        and mockllm's are finished at once, so the response comes back unchanged."""
-        found = stored(call)
-        if not found.background:
-            raise MockError(
-                "invalid_request", "Only responses created with background=true can be cancelled."
-            )
+async def retrieve(call: HttpCall) -> Result:
+    """``GET /v1/responses/{id}``; with ``?stream=true`` the stored events again, from
+    ``starting_after`` on."""
+    found = _stored(call)
+    query = query_params(call)
+    if not _flag(query.get("stream")):
         return JsonResult(found.body)
+    after = int_param(query, "starting_after", -1, -1, 2**31)
+    frames = [
+        data
+        for seq, _, data in translate.stream_events(found.rendering, found.body)
+        if seq > after and data
+    ]
+    return StreamResult(_replay(frames))
 
-    async def input_items(call: HttpCall) -> Result:
-        """``GET /v1/responses/{id}/input_items``: the items the response was generated
-        from (the ``previous_response_id`` chain included), paginated like every list."""
-        found = stored(call)
-        query = _query(call)
-        limit = _int_param(query, "limit", 20, 1, 100)
-        order = query.get("order") or "desc"
-        if order not in ("asc", "desc"):
-            raise MockError(
-                "invalid_request",
-                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-                param="order",
-                code="invalid_value",
-            )
-        every = store.conversation(found)  # the chain's items, then this one's input, output
-        items = list(every[: len(every) - len(found.body["output"])])
-        if order == "desc":
-            items.reverse()
-        after = query.get("after")
-        if after:
-            ids = [item.get("id") for item in items]
-            items = items[ids.index(after) + 1 :] if after in ids else []
-        page = items[:limit]
-        return JsonResult(
-            {
-                "object": "list",
-                "data": page,
-                "first_id": page[0].get("id") if page else None,
-                "last_id": page[-1].get("id") if page else None,
-                "has_more": len(items) > limit,
-            }
+
+async def delete(call: HttpCall) -> Result:
+    """``DELETE /v1/responses/{id}``."""
+    response_id = str(call.path_params["response_id"])
+    if not _store(call).delete(response_id):
+        raise _not_found(response_id)
+    return JsonResult({"id": response_id, "object": "response", "deleted": True})
+
+
+async def cancel(call: HttpCall) -> Result:
+    """``POST /v1/responses/{id}/cancel``: only background responses can be cancelled,
+    and mockllm's are finished at once, so the response comes back unchanged."""
+    found = _stored(call)
+    if not found.background:
+        raise MockError(
+            "invalid_request", "Only responses created with background=true can be cancelled."
         )
+    return JsonResult(found.body)
 
-    async def input_tokens(call: HttpCall) -> Result:
-        """``POST /v1/responses/input_tokens``: the prompt tokens a create request would
-        be charged, counted the way the engine counts them."""
-        try:
-            body = parse_json(CountInputTokens, call.body)
-        except ValidationError as exc:
-            raise invalid_request(exc, call.body) from None
-        ctx = context(body)
-        engine = call.services.engine
-        model = body.model or DEFAULT_MODEL
-        request = translate.decode(body, model, ctx.history + ctx.items, call.headers)
-        count = engine.prompt_tokens(request, engine.resolve_model("openai", model))
-        return JsonResult({"object": "response.input_tokens", "input_tokens": count})
 
-    return {
-        "create": create,
-        "retrieve": retrieve,
-        "delete": delete,
-        "cancel": cancel,
-        "input_items": input_items,
-        "input_tokens": input_tokens,
-    }
+async def input_items(call: HttpCall) -> Result:
+    """``GET /v1/responses/{id}/input_items``: the items the response was generated
+    from (the ``previous_response_id`` chain included), paginated like every list."""
+    found = _stored(call)
+    query = query_params(call)
+    limit = int_param(query, "limit", 20, 1, 100)
+    order = order_param(query, "desc")
+    every = _store(call).conversation(found)  # the chain's items, this one's input, output
+    items = list(every[: len(every) - len(found.body["output"])])
+    if order == "desc":
+        items.reverse()
+    after = query.get("after")
+    if after:
+        ids = [item.get("id") for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    page = items[:limit]
+    return JsonResult(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0].get("id") if page else None,
+            "last_id": page[-1].get("id") if page else None,
+            "has_more": len(items) > limit,
+        }
+    )
+
+
+async def input_tokens(call: HttpCall) -> Result:
+    """``POST /v1/responses/input_tokens``: the prompt tokens a create request would
+    be charged, counted the way the engine counts them."""
+    try:
+        body = parse_json(CountInputTokens, call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    ctx = _context(_store(call), body)
+    engine = call.services.engine
+    model = body.model or DEFAULT_MODEL
+    request = translate.decode(body, model, ctx.history + ctx.items, call.headers)
+    count = engine.prompt_tokens(request, engine.resolve_model("openai", model))
+    return JsonResult({"object": "response.input_tokens", "input_tokens": count})
+
+
+async def compact(call: HttpCall) -> Result:
+    """``POST /v1/responses/compact``: the conversation (``previous_response_id``'s, then
+    ``input``) compacted into a ``response.compaction`` object: every user message,
+    then one ``compaction`` item standing for the rest (:mod:`.compaction`). Input
+    tokens are counted as ``input_tokens`` counts them, output tokens are those of the
+    compacted text. Nothing is stored."""
+    try:
+        body = parse_json(CompactRequest, call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    if body.input is None and body.previous_response_id is None:
+        raise _missing_input()
+    ctx = _context(_store(call), body)
+    conversation = ctx.history + ctx.items
+    engine = call.services.engine
+    model = engine.resolve_model("openai", body.model)
+    request = translate.decode(body, body.model, conversation, call.headers)
+    prompt_tokens = engine.prompt_tokens(request, model)
+    kept, summary = compaction.compact(conversation)
+    output_tokens = call.services.tokenizer.count(summary, model.tokenizer)
+    return JsonResult(
+        {
+            "id": item_id("resp_"),
+            "object": "response.compaction",
+            "created_at": int(time.time()),
+            "output": [*kept, compaction.item(summary)],
+            "usage": {
+                "input_tokens": prompt_tokens,
+                "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
+                "output_tokens": output_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": prompt_tokens + output_tokens,
+            },
+        }
+    )

@@ -10,8 +10,9 @@ id of the response it continues: a ``previous_response_id`` chain is stored by r
 so a chain of N turns costs N turns of memory, not N^2. Continuing from a response whose
 ancestor was forgotten is a 404 naming the missing one.
 
-It lives in the closures of one app's routes, never at module level. All operations are
-synchronous and run on the event loop, so they need no lock.
+It is per-app state (``Provider.state`` name :data:`STATE`, built by the app factory and
+cleared by ``POST /-/reset``), never module-level. All operations are synchronous and run
+on the event loop, so they need no lock.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from ....core.errors import MockError
 from ....core.limits import Limits
 from .rendering import Rendering
 
+STATE = "openai.responses"
+"""The store's name among the app's provider states (``call.services.state(STATE)``)."""
 DEFAULT_CAPACITY = 10_000
 _OVERHEAD = 1024
 """Bytes counted per stored response on top of its JSON (the objects around it)."""
@@ -56,6 +59,16 @@ class StoredResponse:
     def own_items(self) -> tuple[dict[str, Any], ...]:
         """This response's input then output items (not those of the responses before)."""
         return self.input_items + tuple(self.body["output"])
+
+
+def factory(capacity: int = DEFAULT_CAPACITY) -> Callable[[Limits], ResponseStore]:
+    """The ``Provider.state`` factory of one app's store: at most ``capacity`` responses,
+    within the app's ``limits``."""
+
+    def build(limits: Limits) -> ResponseStore:
+        return ResponseStore(capacity, limits)
+
+    return build
 
 
 class ResponseStore:
@@ -155,6 +168,12 @@ class ResponseStore:
         while len(self._responses) > self.capacity or self.bytes > self.limits.store_max_bytes:
             _, evicted = self._responses.popitem(last=False)
             self._forgotten(evicted)
+
+    def clear(self) -> None:
+        """Forget every response (``POST /-/reset``)."""
+        self._responses.clear()
+        self._items.clear()
+        self.bytes = 0
 
     def delete(self, response_id: str) -> bool:
         """Forget a response; False when it was not stored."""

@@ -11,13 +11,17 @@ import random
 from fractions import Fraction
 from typing import Final
 
-from .context import UnsatisfiableSchema, _Ctx, _Part
-from .merge import _Merged
-from .values import _int_size, _integral, _multiple_ok
+from .context import Context, Part, UnsatisfiableSchema
+from .merge import Merged
+from .values import int_size, is_integral, is_multiple
+
+__all__ = ["INT_MAX", "INT_MIN", "gen_integer", "gen_number"]
 
 INT_MIN: Final = -(2**63)
+"""The smallest integer generated: signed 64 bits, what every JSON writer (orjson included)
+carries exactly."""
 INT_MAX: Final = 2**63 - 1
-"""The integers generated: what every JSON writer (orjson included) carries exactly."""
+"""The largest integer generated (see :data:`INT_MIN`)."""
 _FLOAT_MAX: Final = 1.7976931348623157e308
 _SMALL: Final = 10**15  # bounds up to this size take the usual route (cents in a window)
 
@@ -45,7 +49,7 @@ def _pick_int(rng: random.Random, lo: int | None, hi: int | None, plo: int, phi:
     return rng.randint(a, b)
 
 
-def _int_bounds(m: _Merged) -> tuple[int | None, int | None]:
+def _int_bounds(m: Merged) -> tuple[int | None, int | None]:
     lo = hi = None
     if m.lo is not None:
         lo = math.floor(m.lo) + 1 if m.lo_ex else math.ceil(m.lo)
@@ -60,27 +64,33 @@ def _num_text(value: int | float) -> str:
     return f"{value}"
 
 
-def _bounds_text(m: _Merged) -> str:
+def _bounds_text(m: Merged) -> str:
     low = "-inf" if m.lo is None else _num_text(m.lo)
     high = "inf" if m.hi is None else _num_text(m.hi)
     return f"{'(' if m.lo_ex else '['}{low}, {high}{')' if m.hi_ex else ']'}"
 
 
-def _in_bounds(m: _Merged, value: float) -> bool:
+def _in_bounds(m: Merged, value: float) -> bool:
     if m.lo is not None and (value <= m.lo if m.lo_ex else value < m.lo):
         return False
     return not (m.hi is not None and (value >= m.hi if m.hi_ex else value > m.hi))
 
 
-def _gen_integer(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+def gen_integer(
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> int:
+    """An integer within the bounds of ``m`` and a multiple of each ``multipleOf``, from a small
+    window drawn from ``ctx.rng`` (another window while ``ctx.variant`` avoids a ``not``), within
+    [:data:`INT_MIN`, :data:`INT_MAX`]; its digits counted (``ctx.grow``). ``parts``, ``rec``,
+    ``path`` and ``hint`` are not used (see :mod:`.generation`, whose other type generators share
+    the signature). Raises :class:`~.context.UnsatisfiableSchema` when no such integer exists or is
+    found."""
     value = _make_integer(ctx, m)
-    ctx.grow(_int_size(value), m.ptr)
+    ctx.grow(int_size(value), m.ptr)
     return value
 
 
-def _make_integer(ctx: _Ctx, m: _Merged) -> int:
+def _make_integer(ctx: Context, m: Merged) -> int:
     lo, hi = _int_bounds(m)
     if lo is not None and hi is not None and lo > hi:
         raise UnsatisfiableSchema(m.ptr, f"no integer in {_bounds_text(m)}")
@@ -95,7 +105,7 @@ def _make_integer(ctx: _Ctx, m: _Merged) -> int:
     step = 1
     fractional: list[float] = []
     for multiple in m.multiples:
-        if _integral(multiple):
+        if is_integral(multiple):
             step = math.lcm(step, int(multiple))
         else:
             fractional.append(float(multiple))
@@ -111,7 +121,7 @@ def _make_integer(ctx: _Ctx, m: _Merged) -> int:
         if (klo is not None and kk < klo) or (khi is not None and kk > khi):
             continue
         value = kk * step
-        if all(_multiple_ok(value, f) for f in fractional):
+        if all(is_multiple(value, f) for f in fractional):
             return value
     raise UnsatisfiableSchema(m.ptr, "no integer is a multiple of every multipleOf in bounds")
 
@@ -120,15 +130,20 @@ _DELTAS: Final = (0, *(d * sign for d in range(1, 201) for sign in (1, -1)))
 """0, 1, -1, 2, -2, ...: a search outward from a chosen point."""
 
 
-def _gen_number(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+def gen_number(
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> int | float:
+    """A number within the bounds of ``m`` and a multiple of each ``multipleOf`` (an int when every
+    step is integral), two decimals in a small window where the bounds allow, always finite; its
+    characters counted (``ctx.grow``). ``parts``, ``rec``, ``path`` and ``hint`` are not used (see
+    :mod:`.generation`, whose other type generators share the signature). Raises
+    :class:`~.context.UnsatisfiableSchema` when no such number exists or is found."""
     value = _make_number(ctx, m)
-    ctx.grow(_int_size(value) if isinstance(value, int) else len(repr(value)), m.ptr)
+    ctx.grow(int_size(value) if isinstance(value, int) else len(repr(value)), m.ptr)
     return value
 
 
-def _make_number(ctx: _Ctx, m: _Merged) -> int | float:
+def _make_number(ctx: Context, m: Merged) -> int | float:
     if m.lo is not None and m.hi is not None:
         if m.lo > m.hi or (m.lo == m.hi and (m.lo_ex or m.hi_ex)):
             raise UnsatisfiableSchema(m.ptr, f"no number in {_bounds_text(m)}")
@@ -137,7 +152,7 @@ def _make_number(ctx: _Ctx, m: _Merged) -> int | float:
             m.ptr, f"no number in {_bounds_text(m)} can be written as a finite JSON number"
         )
     if m.multiples:
-        if all(_integral(x) for x in m.multiples):
+        if all(is_integral(x) for x in m.multiples):
             return _make_integer(ctx, m)
         return _gen_number_multiple(ctx, m)
     if (m.lo is not None and m.lo > _SMALL) or (m.hi is not None and m.hi < -_SMALL):
@@ -168,7 +183,7 @@ def _clamped(bound: int | float) -> float:
     return float(max(-_FLOAT_MAX, min(_FLOAT_MAX, bound)))
 
 
-def _number_near_bounds(m: _Merged) -> int | float:
+def _number_near_bounds(m: Merged) -> int | float:
     """A number inside bounds too far out for the usual route: an int near a bound when it
     fits in 64 bits, else the float at (or just inside) a bound, or between two bounds."""
     candidates: list[int | float] = []
@@ -177,7 +192,7 @@ def _number_near_bounds(m: _Merged) -> int | float:
     for bound, inward in ((m.lo, 1), (m.hi, -1)):
         if bound is None:
             continue
-        if _integral(bound) and INT_MIN < bound < INT_MAX:
+        if is_integral(bound) and INT_MIN < bound < INT_MAX:
             candidates += [int(bound), int(bound) + inward]
         number = _clamped(bound)
         candidates += [number, math.nextafter(number, inward * math.inf)]
@@ -187,7 +202,7 @@ def _number_near_bounds(m: _Merged) -> int | float:
     raise UnsatisfiableSchema(m.ptr, f"no number found in {_bounds_text(m)}")
 
 
-def _gen_number_multiple(ctx: _Ctx, m: _Merged) -> int | float:
+def _gen_number_multiple(ctx: Context, m: Merged) -> int | float:
     step: Fraction | None = None  # the least common multiple, in decimal terms
     for multiple in m.multiples:
         exact = Fraction(repr(multiple)) if isinstance(multiple, float) else Fraction(multiple)
@@ -216,7 +231,7 @@ def _gen_number_multiple(ctx: _Ctx, m: _Merged) -> int | float:
             value = float(value)
             if value != exact_value:
                 continue
-        if _in_bounds(m, value) and all(_multiple_ok(value, x) for x in m.multiples):
+        if _in_bounds(m, value) and all(is_multiple(value, x) for x in m.multiples):
             return value
     raise UnsatisfiableSchema(
         m.ptr, f"no multiple of {', '.join(map(str, m.multiples))} in {_bounds_text(m)}"

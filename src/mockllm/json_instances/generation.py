@@ -15,39 +15,42 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .context import (
-    _ABSENT,
-    _HARD_LIMIT,
-    _NOT_ATTEMPTS,
-    _UNIQUE_ATTEMPTS,
+    ABSENT,
     RECURSION_LIMIT,
+    Context,
+    Part,
     SchemaTooLarge,
     UnsatisfiableSchema,
-    _Ctx,
-    _esc,
-    _Part,
+    escape_token,
 )
-from .formats import _slug
+from .formats import slugify
 from .merge import (
-    _ALL_TYPES,
-    _F_ARR,
-    _F_NUM,
-    _F_OBJ,
-    _F_STR,
-    _closure,
-    _collect,
-    _descend,
-    _index_schemas,
-    _key_allowed,
-    _key_schemas,
-    _merge,
-    _Merged,
-    _type_names,
+    ALL_TYPES,
+    F_ARR,
+    F_NUM,
+    F_OBJ,
+    F_STR,
+    Merged,
+    collect_parts,
+    descend_refs,
+    index_schemas,
+    key_allowed,
+    key_schemas,
+    merge_schemas,
+    required_closure,
+    type_names,
 )
-from .numbers import _gen_integer, _gen_number
-from .regex import _search, _string_from_patterns
-from .strings import _gen_string, _label, _singular
-from .validation import _valid
-from .values import _json_size, _key, _writable
+from .numbers import gen_integer, gen_number
+from .regex import search_pattern, string_from_patterns
+from .strings import gen_string, hint_label, singular_hint
+from .validation import satisfies
+from .values import is_writable, json_key, json_size
+
+__all__ = ["gen_node"]
+
+_HARD_LIMIT: Final = RECURSION_LIMIT + 12  # expansions after which recursion is called endless
+_NOT_ATTEMPTS: Final = 12  # values tried against a "not"
+_UNIQUE_ATTEMPTS: Final = 6  # tries for one distinct array item
 
 _RANK_AT_LIMIT: Final = {
     "null": 0,
@@ -60,20 +63,28 @@ _RANK_AT_LIMIT: Final = {
 }
 
 
-def _gen_node(
-    ctx: _Ctx, schema: Any, pointer: str, rec: int, path: tuple[str, ...], hint: str | None
+def gen_node(
+    ctx: Context, schema: Any, pointer: str, rec: int, path: tuple[str, ...], hint: str | None
 ) -> Any:
-    parts: list[_Part] = []
+    """A value valid against ``schema`` (a schema or a bool), found at ``pointer`` (for
+    messages). ``rec`` is the recursion level reached (the most expansions of one ``$ref``
+    along ``path``, the references expanded on the way here) and ``hint`` the property name the
+    value is for (strings are made from it), or ``None``. The value counts its bytes and work
+    against the budgets of ``ctx`` as it is made. A combination of keywords this module does
+    not handle may still leave it invalid: the caller checks it against the whole schema
+    (:func:`~.validation.satisfies`). Raises :class:`~.context.UnsatisfiableSchema` when no
+    value is found, :class:`~.context.SchemaTooLarge` when a budget would be passed."""
+    parts: list[Part] = []
     refs: list[str] = []
-    _collect(ctx, schema, pointer, parts, refs, ())
+    collect_parts(ctx, schema, pointer, parts, refs, ())
     if refs:
-        path, rec = _descend(path, rec, refs)
+        path, rec = descend_refs(path, rec, refs)
     return _gen_parts(ctx, parts, pointer, rec, path, hint)
 
 
 def _gen_parts(
-    ctx: _Ctx,
-    parts: list[_Part],
+    ctx: Context,
+    parts: list[Part],
     pointer: str,
     rec: int,
     path: tuple[str, ...],
@@ -88,22 +99,22 @@ def _gen_parts(
     ctx.charge(5, pointer)
     mark = ctx.size
     try:
-        return _gen_merged(ctx, _merge(ctx, parts, pointer), parts, pointer, rec, path, hint)
+        return _gen_merged(ctx, merge_schemas(ctx, parts, pointer), parts, pointer, rec, path, hint)
     except UnsatisfiableSchema:
         ctx.size = mark
         raise
 
 
-def _at_limit(ctx: _Ctx, rec: int) -> bool:
+def _at_limit(ctx: Context, rec: int) -> bool:
     """Whether to head for the exit: the recursion limit or the depth limit is reached, or
     the budgets are getting tight."""
     return rec >= RECURSION_LIMIT or ctx.depth >= ctx.max_depth or ctx.tight()
 
 
 def _gen_merged(
-    ctx: _Ctx,
-    m: _Merged,
-    parts: list[_Part],
+    ctx: Context,
+    m: Merged,
+    parts: list[Part],
     pointer: str,
     rec: int,
     path: tuple[str, ...],
@@ -112,10 +123,12 @@ def _gen_merged(
     if m.candidates is not None:
         return _gen_enum(ctx, m, parts)
     if m.examples is not None:
-        valid = [e for e in m.examples if _writable(e) and all(_valid(ctx, e, s) for s, _ in parts)]
+        valid = [
+            e for e in m.examples if is_writable(e) and all(satisfies(ctx, e, s) for s, _ in parts)
+        ]
         if valid:
             example = valid[ctx.rng.randrange(len(valid))]
-            size, count = _json_size(example)
+            size, count = json_size(example)
             if ctx.size + size <= ctx.limits.json_max_bytes:  # else: made, not copied
                 ctx.charge(count, m.ptr)
                 ctx.grow(size, m.ptr)
@@ -132,7 +145,7 @@ def _gen_merged(
                 ctx.variant = attempt
                 mark = ctx.size
                 value = _gen_typed(ctx, m, parts, rec, path, hint, attempt)
-                if not any(_valid(ctx, value, s) for s, _ in m.nots):
+                if not any(satisfies(ctx, value, s) for s, _ in m.nots):
                     return value
                 ctx.size = mark
         finally:
@@ -141,7 +154,7 @@ def _gen_merged(
     return _gen_typed(ctx, m, parts, rec, path, hint, 0)
 
 
-def _gen_enum(ctx: _Ctx, m: _Merged, parts: list[_Part]) -> Any:
+def _gen_enum(ctx: Context, m: Merged, parts: list[Part]) -> Any:
     assert m.candidates is not None
     if not m.candidates:
         raise UnsatisfiableSchema(m.ptr, "no value is in every enum/const")
@@ -149,8 +162,8 @@ def _gen_enum(ctx: _Ctx, m: _Merged, parts: list[_Part]) -> Any:
     cache_key = tuple(id(s) for s, _ in parts)
     hit = ctx.enum_valid.get(cache_key)
     if hit is None:
-        valid = [c for c in m.candidates if all(_valid(ctx, c, s) for s, _ in parts)]
-        writable = [c for c in valid if _writable(c)]
+        valid = [c for c in m.candidates if all(satisfies(ctx, c, s) for s, _ in parts)]
+        writable = [c for c in valid if is_writable(c)]
         hit = ctx.enum_valid[cache_key] = ([s for s, _ in parts], writable, len(valid))
     valid = hit[1]
     if not valid:
@@ -162,7 +175,7 @@ def _gen_enum(ctx: _Ctx, m: _Merged, parts: list[_Part]) -> Any:
             )
         raise UnsatisfiableSchema(m.ptr, "no enum/const value satisfies the other keywords")
     value = valid[ctx.rng.randrange(len(valid))]
-    size, count = _json_size(value)
+    size, count = json_size(value)
     ctx.charge(count, m.ptr)
     ctx.grow(size, m.ptr)
     return _copy(value)
@@ -179,13 +192,13 @@ def _copy(value: Any) -> Any:
 
 def _is_null_branch(branch: Any) -> bool:
     return isinstance(branch, Mapping) and (
-        _type_names(branch["type"]) == ["null"]
+        type_names(branch["type"]) == ["null"]
         if "type" in branch
         else branch.get("const", 0) is None
     )
 
 
-def _branch_order(ctx: _Ctx, branches: list[Any], at_limit: bool) -> list[int]:
+def _branch_order(ctx: Context, branches: list[Any], at_limit: bool) -> list[int]:
     order = list(range(len(branches)))
     if at_limit:
 
@@ -203,9 +216,9 @@ def _branch_order(ctx: _Ctx, branches: list[Any], at_limit: bool) -> list[int]:
 
 
 def _gen_choice(
-    ctx: _Ctx,
-    m: _Merged,
-    parts: list[_Part],
+    ctx: Context,
+    m: Merged,
+    parts: list[Part],
     pointer: str,
     rec: int,
     path: tuple[str, ...],
@@ -233,8 +246,8 @@ def _gen_choice(
         refs: list[str] = []
         mark = ctx.size
         try:
-            _collect(ctx, branches[b], f"{where}/{b}", sub, refs, ())
-            sub_path, sub_rec = _descend(path, rec, refs)
+            collect_parts(ctx, branches[b], f"{where}/{b}", sub, refs, ())
+            sub_path, sub_rec = descend_refs(path, rec, refs)
             value = _gen_parts(ctx, sub, pointer, sub_rec, sub_path, hint)
         except UnsatisfiableSchema as exc:
             if ctx.exhausted is not None:
@@ -242,7 +255,7 @@ def _gen_choice(
             first = first or exc
             continue
         if keyword == "oneOf" and any(
-            _valid(ctx, value, other) for j, other in enumerate(branches) if j != b
+            satisfies(ctx, value, other) for j, other in enumerate(branches) if j != b
         ):
             ctx.size = mark
             continue
@@ -254,9 +267,9 @@ def _gen_choice(
 
 
 def _gen_cond(
-    ctx: _Ctx,
-    m: _Merged,
-    parts: list[_Part],
+    ctx: Context,
+    m: Merged,
+    parts: list[Part],
     pointer: str,
     rec: int,
     path: tuple[str, ...],
@@ -284,34 +297,34 @@ def _gen_cond(
         mark = ctx.size
         try:
             for schema, where in option:
-                _collect(ctx, schema, where, sub, refs, ())
-            sub_path, sub_rec = _descend(path, rec, refs)
+                collect_parts(ctx, schema, where, sub, refs, ())
+            sub_path, sub_rec = descend_refs(path, rec, refs)
             value = _gen_parts(ctx, sub, pointer, sub_rec, sub_path, hint)
         except UnsatisfiableSchema as exc:
             if ctx.exhausted is not None:
                 raise ctx.exhausted from None
             first = first or exc
             continue
-        if _valid(ctx, value, part):
+        if satisfies(ctx, value, part):
             return value
         ctx.size = mark
     detail = f" (first failure: {first})" if first is not None else ""
     raise UnsatisfiableSchema(part_ptr, f"neither if/then nor else yields a valid value{detail}")
 
 
-def _type_order(ctx: _Ctx, m: _Merged, at_limit: bool, attempt: int) -> list[str]:
+def _type_order(ctx: Context, m: Merged, at_limit: bool, attempt: int) -> list[str]:
     preferred: list[str] = []
-    if m.fam & _F_OBJ:
+    if m.fam & F_OBJ:
         preferred.append("object")
-    if m.fam & _F_ARR:
+    if m.fam & F_ARR:
         preferred.append("array")
-    if m.fam & _F_STR:
+    if m.fam & F_STR:
         preferred.append("string")
-    if m.fam & _F_NUM:
+    if m.fam & F_NUM:
         preferred.append("number")
     if m.types is None:
         # Keywords say which type is meant; at the recursion limit null comes right after it.
-        rest = [t for t in _ALL_TYPES if t not in preferred]
+        rest = [t for t in ALL_TYPES if t not in preferred]
         if at_limit:
             rest.sort(key=_RANK_AT_LIMIT.__getitem__)
         order = preferred + rest
@@ -339,9 +352,9 @@ def _type_order(ctx: _Ctx, m: _Merged, at_limit: bool, attempt: int) -> list[str
 
 
 def _gen_typed(
-    ctx: _Ctx,
-    m: _Merged,
-    parts: list[_Part],
+    ctx: Context,
+    m: Merged,
+    parts: list[Part],
     rec: int,
     path: tuple[str, ...],
     hint: str | None,
@@ -365,20 +378,20 @@ def _gen_typed(
 
 
 def _gen_null(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> None:
     ctx.grow(4, m.ptr)
     return None
 
 
 def _gen_boolean(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> bool:
     ctx.grow(5, m.ptr)
     return ctx.rng.random() < 0.5
 
 
-def _enter(ctx: _Ctx, m: _Merged, what: str) -> None:
+def _enter(ctx: Context, m: Merged, what: str) -> None:
     """Refuse a container that would nest deeper than ``json_max_depth``."""
     if ctx.depth >= ctx.max_depth:
         raise ctx.too_big(
@@ -393,11 +406,11 @@ def _enter(ctx: _Ctx, m: _Merged, what: str) -> None:
 
 
 def _gen_object(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> dict[str, Any]:
     _enter(ctx, m, "object")
     at_limit = _at_limit(ctx, rec) or ctx.depth + 1 >= ctx.max_depth
-    item_hint = _singular(hint)
+    item_hint = singular_hint(hint)
     if m.max_props is not None and m.min_props > m.max_props:
         raise UnsatisfiableSchema(
             m.ptr, f"minProperties {m.min_props} is greater than maxProperties {m.max_props}"
@@ -411,7 +424,7 @@ def _gen_object(
         )
     applied: set[str] = set()
     while True:  # dependentSchemas of properties sure to be present join the conjunction
-        needed = _closure(m, list(m.required))
+        needed = required_closure(m, list(m.required))
         if len(needed) > ctx.max_items:
             raise ctx.too_big(
                 m.ptr,
@@ -425,28 +438,28 @@ def _gen_object(
         parts = list(parts)
         for key, schema, where in pending:
             applied.add(key)
-            _collect(ctx, schema, where, parts, [], ())
-        m = _merge(ctx, parts, m.ptr)
+            collect_parts(ctx, schema, where, parts, [], ())
+        m = merge_schemas(ctx, parts, m.ptr)
     triggers = {key for key, _, _ in m.dep_schemas}
     ctx.charge(len(m.prop_order) + len(needed) + len(m.dep_schemas), m.ptr)
     ctx.room(_least(ctx, m, _object_min), m.ptr, "an object with its required properties")
 
     for key in needed:
-        if not _key_allowed(ctx, m, key):
+        if not key_allowed(ctx, m, key):
             raise UnsatisfiableSchema(m.ptr, f"required property {key!r} is not allowed")
     keys: list[str] = []
     spare: list[str] = []  # optional properties left out, usable for minProperties
     for key in m.prop_order:
         if key in needed:
             keys.append(key)
-        elif key in m.forbidden or key in triggers or not _key_allowed(ctx, m, key):
+        elif key in m.forbidden or key in triggers or not key_allowed(ctx, m, key):
             continue
         elif at_limit:
             spare.append(key)
         else:
             keys.append(key)
     keys += [key for key in needed if key not in m.prop_order]
-    keys = list(_closure(m, keys))
+    keys = list(required_closure(m, keys))
     limit = m.max_props
     if len(keys) > ctx.max_items:  # optional properties past the budget are left out
         limit = ctx.max_items if limit is None else min(limit, ctx.max_items)
@@ -465,7 +478,7 @@ def _gen_object(
         extras = m.min_props - len(keys)
     elif not m.prop_order and not at_limit and (m.max_props is None or len(keys) < m.max_props):
         # A map (additionalProperties or patternProperties schema, no properties): 1-2 entries.
-        if any(p[1] or (p[2] is not _ABSENT and p[2] is not False) for p in m.obj_parts):
+        if any(p[1] or (p[2] is not ABSENT and p[2] is not False) for p in m.obj_parts):
             extras = ctx.rng.randint(1, 2)
             if m.max_props is not None:
                 extras = min(extras, m.max_props - len(keys))
@@ -481,16 +494,16 @@ def _gen_object(
     ctx.depth += 1
     try:
         for key in keys:
-            sub: list[_Part] = []
+            sub: list[Part] = []
             refs: list[str] = []
             declared = key in m.prop_order
             mark = ctx.size
             try:
                 ctx.grow(len(key) + (4 if obj else 3), m.ptr)  # "key": and a comma
-                for schema, where in _key_schemas(ctx, m, key):
-                    _collect(ctx, schema, where, sub, refs, ())
-                sub_path, sub_rec = _descend(path, rec, refs)
-                where = f"{m.ptr}/properties/{_esc(key)}"
+                for schema, where in key_schemas(ctx, m, key):
+                    collect_parts(ctx, schema, where, sub, refs, ())
+                sub_path, sub_rec = descend_refs(path, rec, refs)
+                where = f"{m.ptr}/properties/{escape_token(key)}"
                 obj[key] = _gen_parts(
                     ctx, sub, where, sub_rec, sub_path, key if declared else item_hint
                 )
@@ -509,8 +522,8 @@ def _gen_object(
 
 
 def _extra_keys(
-    ctx: _Ctx,
-    m: _Merged,
+    ctx: Context,
+    m: Merged,
     taken: list[str],
     count: int,
     rec: int,
@@ -519,10 +532,10 @@ def _extra_keys(
 ) -> list[str]:
     """``count`` new property names that every part and ``propertyNames`` allow: made from
     ``propertyNames`` or a ``patternProperties`` pattern, else ``<hint>_1``, ``<hint>_2``..."""
-    stem = _slug(_label(hint), "_") if hint else "key"
+    stem = slugify(hint_label(hint), "_") if hint else "key"
     number = 0
     patterns = [
-        (pattern, f"{ptr}/patternProperties/{_esc(pattern)}")
+        (pattern, f"{ptr}/patternProperties/{escape_token(pattern)}")
         for _, pats, _, ptr in m.obj_parts
         for pattern in pats
     ]
@@ -530,20 +543,20 @@ def _extra_keys(
     out: list[str] = []
     chosen: set[str] = set(taken)
     mark = ctx.size  # names are counted with their values, by the caller
-    string_part: _Part = ({"type": "string"}, m.ptr)
+    string_part: Part = ({"type": "string"}, m.ptr)
     for attempt in range(count * 4 + 8):
         if len(out) == count:
             break
         ctx.charge(3, m.ptr)
         try:
             if m.prop_names:
-                names: list[_Part] = []
+                names: list[Part] = []
                 for schema, where in m.prop_names:
-                    _collect(ctx, schema, where, names, [], ())
+                    collect_parts(ctx, schema, where, names, [], ())
                 names.append(string_part)
                 key = _gen_parts(ctx, names, m.ptr, rec, path, "key")
             elif patterns and (attempt % 2 == 0 or closed):
-                key = _string_from_patterns(
+                key = string_from_patterns(
                     ctx, [patterns[attempt // 2 % len(patterns)]], 0, None, m.ptr
                 )
             else:
@@ -560,11 +573,11 @@ def _extra_keys(
         if not isinstance(key, str) or key in chosen or key in m.forbidden:
             continue
         if closed and not any(
-            key in props or any(_search(ctx, p, m.ptr, key) for p in pats)
+            key in props or any(search_pattern(ctx, p, m.ptr, key) for p in pats)
             for props, pats, _, _ in m.obj_parts
         ):
             continue
-        if _key_allowed(ctx, m, key):
+        if key_allowed(ctx, m, key):
             out.append(key)
             chosen.add(key)
     return out
@@ -574,7 +587,7 @@ def _extra_keys(
 
 
 def _gen_array(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> list[Any]:
     _enter(ctx, m, "array")
     at_limit = _at_limit(ctx, rec) or ctx.depth + 1 >= ctx.max_depth
@@ -618,29 +631,29 @@ def _gen_array(
             slots[position].append((schema, where))
             position += 1
     capped = [(s, w) for s, w, _, hi in m.contains if hi is not None]
-    item_hint = _singular(hint)
-    rest_cache: tuple[list[_Part], list[str]] | None = None
+    item_hint = singular_hint(hint)
+    rest_cache: tuple[list[Part], list[str]] | None = None
     items: list[Any] = []
     seen: set[Any] = set()
     ctx.grow(2, m.ptr)
     ctx.depth += 1
     try:
         for i in range(n):
-            sub: list[_Part]
+            sub: list[Part]
             refs: list[str]
             if i >= tuple_len and not slots[i] and not capped:
                 if rest_cache is None:
                     rest_cache = ([], [])
-                    for schema, where in _index_schemas(m, i):
-                        _collect(ctx, schema, where, rest_cache[0], rest_cache[1], ())
+                    for schema, where in index_schemas(m, i):
+                        collect_parts(ctx, schema, where, rest_cache[0], rest_cache[1], ())
                 sub, refs = list(rest_cache[0]), rest_cache[1]
             else:
                 sub, refs = [], []
-                for schema, where in _index_schemas(m, i) + slots[i]:
-                    _collect(ctx, schema, where, sub, refs, ())
+                for schema, where in index_schemas(m, i) + slots[i]:
+                    collect_parts(ctx, schema, where, sub, refs, ())
                 if not slots[i]:
                     sub += [({"not": s}, w) for s, w in capped]
-            sub_path, sub_rec = _descend(path, rec, refs)
+            sub_path, sub_rec = descend_refs(path, rec, refs)
             mark = ctx.size
             try:
                 for _ in range(_UNIQUE_ATTEMPTS if m.unique else 1):
@@ -648,7 +661,7 @@ def _gen_array(
                     value = _gen_parts(ctx, sub, f"{m.ptr}/items", sub_rec, sub_path, item_hint)
                     if not m.unique:
                         break
-                    key = _key(value)
+                    key = json_key(value)
                     if key not in seen:
                         seen.add(key)
                         break
@@ -677,15 +690,15 @@ _MIN_SIZE_LEVELS: Final = 8  # nesting followed by the size estimate (deeper cou
 _SCALAR_MIN: Final = {"null": 4, "boolean": 4, "integer": 1, "number": 1}
 
 
-def _min_size(ctx: _Ctx, schemas: list[tuple[Any, str]], level: int) -> int:
+def _min_size(ctx: Context, schemas: list[tuple[Any, str]], level: int) -> int:
     """A lower bound of the serialized size of any value valid against every schema in
     ``schemas`` (applicators are left out: they only add constraints)."""
     if level > _MIN_SIZE_LEVELS or not schemas:
         return 1
-    parts: list[_Part] = []
+    parts: list[Part] = []
     try:
         for schema, where in schemas:
-            _collect(ctx, schema, where, parts, [], ())
+            collect_parts(ctx, schema, where, parts, [], ())
     except SchemaTooLarge:
         raise
     except UnsatisfiableSchema:
@@ -697,17 +710,17 @@ def _min_size(ctx: _Ctx, schemas: list[tuple[Any, str]], level: int) -> int:
     if hit is not None:
         return hit[1]
     ctx.min_sizes[key] = ([s for s, _ in parts], 1)  # a cycle counts 1 while it is measured
-    m = _merge(ctx, parts, parts[0][1])
+    m = merge_schemas(ctx, parts, parts[0][1])
     size = 1
     if m.candidates is None:
-        types = m.types if m.types is not None else _ALL_TYPES
+        types = m.types if m.types is not None else ALL_TYPES
         sizes = [_type_min(ctx, m, name, level) for name in types if name in _RANK_AT_LIMIT]
         size = min(sizes, default=1)
     ctx.min_sizes[key] = ([s for s, _ in parts], size)
     return size
 
 
-def _least(ctx: _Ctx, m: _Merged, measure: Callable[[_Ctx, _Merged, int], int]) -> int:
+def _least(ctx: Context, m: Merged, measure: Callable[[Context, Merged, int], int]) -> int:
     """``measure(ctx, m, 0)``, once per merged schema (every item of an array shares one)."""
     hit = ctx.least.get(id(m))
     if hit is None:
@@ -715,7 +728,7 @@ def _least(ctx: _Ctx, m: _Merged, measure: Callable[[_Ctx, _Merged, int], int]) 
     return hit[1]
 
 
-def _type_min(ctx: _Ctx, m: _Merged, name: str, level: int) -> int:
+def _type_min(ctx: Context, m: Merged, name: str, level: int) -> int:
     if name == "string":
         return m.min_len + 2
     if name == "array":
@@ -725,7 +738,7 @@ def _type_min(ctx: _Ctx, m: _Merged, name: str, level: int) -> int:
     return _SCALAR_MIN[name]
 
 
-def _array_min(ctx: _Ctx, m: _Merged, level: int) -> int:
+def _array_min(ctx: Context, m: Merged, level: int) -> int:
     """At least the brackets and the items the array must have, with their separators (the
     items after a tuple prefix share their schemas: the smallest of them is measured)."""
     lo = max(m.min_items, max((count for _, _, count, _ in m.contains), default=0))
@@ -733,17 +746,17 @@ def _array_min(ctx: _Ctx, m: _Merged, level: int) -> int:
         return 2
     prefix = max((len(p) for p, _, _, _ in m.arr_parts), default=0)
     rest = lo - min(prefix, lo)
-    item = _min_size(ctx, _index_schemas(m, prefix), level + 1) if rest else 1
+    item = _min_size(ctx, index_schemas(m, prefix), level + 1) if rest else 1
     return 1 + 2 * (lo - rest) + rest * (item + 1)
 
 
-def _object_min(ctx: _Ctx, m: _Merged, level: int) -> int:
+def _object_min(ctx: Context, m: Merged, level: int) -> int:
     """At least the braces, each required property (name, colon, smallest value) and the
     commas; ``minProperties`` past them counts the shortest entry (``"":0``) each."""
     extra = max(0, m.min_props - len(m.required))
     size = 2 + 4 * extra + max(0, len(m.required) + extra - 1)
     for key in m.required:
-        schemas = _key_schemas(ctx, m, key) if level < _MIN_SIZE_LEVELS else []
+        schemas = key_schemas(ctx, m, key) if level < _MIN_SIZE_LEVELS else []
         size += len(key) + 3 + _min_size(ctx, schemas, level + 1)
     return size
 
@@ -751,9 +764,9 @@ def _object_min(ctx: _Ctx, m: _Merged, level: int) -> int:
 _TYPE_GENERATORS: Final[dict[str, Callable[..., Any]]] = {
     "null": _gen_null,
     "boolean": _gen_boolean,
-    "integer": _gen_integer,
-    "number": _gen_number,
-    "string": _gen_string,
+    "integer": gen_integer,
+    "number": gen_number,
+    "string": gen_string,
     "object": _gen_object,
     "array": _gen_array,
 }

@@ -1,6 +1,7 @@
-"""String formats: :data:`FORMATS`, the generator for each supported ``format``, the checks a
-client's format checker applies to them, and the small text helpers they use (slugs, cached
-regular-expression compilation)."""
+"""String formats: :data:`FORMATS`, the generator for each supported ``format``,
+:data:`FORMAT_TESTS`, the checks a client's format checker applies to them, and the small text
+helpers they use (:func:`slugify`, cached regular-expression compilation). This module imports
+nothing from the rest of the package."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Final
 
+__all__ = ["FORMATS", "FORMAT_TESTS", "slugify"]
 
-def _slug(label: str, sep: str = "-") -> str:
+
+def slugify(label: str, sep: str = "-") -> str:
+    """``label`` as a lower-case ASCII slug of letters and digits joined by ``sep`` (at most 40
+    characters, ``"item"`` when nothing is left): for hostnames, paths and property names."""
     slug = re.sub(r"[^a-z0-9]+", sep, label.lower()).strip(sep)[:40].strip(sep)
     return slug or "item"
 
@@ -65,28 +70,28 @@ FORMATS: Final[dict[str, Callable[[random.Random, str, int], str]]] = {
     "email": lambda r, s, n: f"{r.choice(_NAMES)}.{n}@example.com",
     "idn-email": lambda r, s, n: f"{r.choice(_NAMES)}.{n}@example.com",
     "name-email": lambda r, s, n: f"{(name := r.choice(_NAMES)).title()} <{name}.{n}@example.com>",
-    "hostname": lambda r, s, n: f"{_slug(s)}-{n}.example.com",
-    "idn-hostname": lambda r, s, n: f"{_slug(s)}-{n}.example.com",
+    "hostname": lambda r, s, n: f"{slugify(s)}-{n}.example.com",
+    "idn-hostname": lambda r, s, n: f"{slugify(s)}-{n}.example.com",
     "ipv4": lambda r, s, n: f"192.0.2.{n % 254 + 1}",
     "ipv6": lambda r, s, n: f"2001:db8::{n:x}",
     "ipvanyaddress": lambda r, s, n: f"192.0.2.{n % 254 + 1}",
     "ipvanyinterface": lambda r, s, n: f"192.0.2.{n % 254 + 1}/24",
     "ipvanynetwork": lambda r, s, n: "192.0.2.0/24",
-    "uri": lambda r, s, n: f"https://example.com/{_slug(s)}/{n}",
-    "url": lambda r, s, n: f"https://example.com/{_slug(s)}/{n}",
-    "iri": lambda r, s, n: f"https://example.com/{_slug(s)}/{n}",
-    "multi-host-uri": lambda r, s, n: f"https://example.com/{_slug(s)}/{n}",
-    "uri-reference": lambda r, s, n: f"/{_slug(s)}/{n}",
-    "iri-reference": lambda r, s, n: f"/{_slug(s)}/{n}",
-    "uri-template": lambda r, s, n: f"https://example.com/{_slug(s)}/{{id}}",
+    "uri": lambda r, s, n: f"https://example.com/{slugify(s)}/{n}",
+    "url": lambda r, s, n: f"https://example.com/{slugify(s)}/{n}",
+    "iri": lambda r, s, n: f"https://example.com/{slugify(s)}/{n}",
+    "multi-host-uri": lambda r, s, n: f"https://example.com/{slugify(s)}/{n}",
+    "uri-reference": lambda r, s, n: f"/{slugify(s)}/{n}",
+    "iri-reference": lambda r, s, n: f"/{slugify(s)}/{n}",
+    "uri-template": lambda r, s, n: f"https://example.com/{slugify(s)}/{{id}}",
     "uuid": lambda r, s, n: str(uuid.UUID(int=r.getrandbits(128), version=4)),
-    "json-pointer": lambda r, s, n: f"/{_slug(s)}/{n}",
-    "relative-json-pointer": lambda r, s, n: f"{n % 3}/{_slug(s)}",
+    "json-pointer": lambda r, s, n: f"/{slugify(s)}/{n}",
+    "relative-json-pointer": lambda r, s, n: f"{n % 3}/{slugify(s)}",
     "regex": lambda r, s, n: r.choice((r"^[a-z]+$", r"^\d{3}-\d{4}$", r"^[A-Z][a-z]*$")),
     "byte": lambda r, s, n: base64.b64encode(f"{s} {n}".encode()).decode("ascii"),
     "binary": lambda r, s, n: f"{s} {n}",
     "password": lambda r, s, n: f"s3cret-{n}",
-    "path": lambda r, s, n: f"/tmp/{_slug(s)}-{n}",
+    "path": lambda r, s, n: f"/tmp/{slugify(s)}-{n}",
     "color": lambda r, s, n: f"#{r.getrandbits(24):06x}",
 }
 """The string formats produced (names compared lower-cased); other formats are ignored."""
@@ -105,7 +110,7 @@ def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
 
 _DATE: Final = r"\d{4}-\d{2}-\d{2}"
 _TIME: Final = r"\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-_FORMAT_TESTS: Final[dict[str, Callable[[str], bool]]] = {
+FORMAT_TESTS: Final[dict[str, Callable[[str], bool]]] = {
     "date": lambda t: bool(re.fullmatch(_DATE, t, re.ASCII)) and _parses(date.fromisoformat)(t),
     "date-time": lambda t: (
         bool(re.fullmatch(f"{_DATE}[Tt ]{_TIME}", t, re.ASCII))
@@ -144,6 +149,7 @@ _FORMAT_TESTS: Final[dict[str, Callable[[str], bool]]] = {
     ),
     "regex": lambda t: _compiled(t) is not None,
 }
-"""Checks for the formats above, close to :mod:`jsonschema`'s format checker: the validator
+"""Checks for the formats above, by lower-case format name (a format not listed is not
+checked), close to :mod:`jsonschema`'s format checker: the validator
 here asserts ``format`` with them (so that ``oneOf``/``not``/``if`` decide as a format-checking
 client would), and a string made from a pattern narrower than its format must pass one."""

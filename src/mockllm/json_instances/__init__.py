@@ -61,6 +61,26 @@ document only (JSON pointers, ``$anchor``/``$dynamicAnchor`` names, embedded ``$
 JSON Schema regular expressions are accepted or refused by Python's :mod:`re`, as
 :mod:`jsonschema` does, and run by the :mod:`regex` package in its ``re``-compatible mode,
 which can stop a match that backtracks too long (see :mod:`.regex`).
+
+**Dependencies.** The package is self-contained: the standard library, the :mod:`regex`
+package (a declared dependency of mockllm) and, of mockllm, only
+:class:`mockllm.core.limits.Limits` (the budgets). Nothing else of mockllm is imported, and
+nothing here knows HTTP, the dialects or the engine (``tests/test_layers.py`` checks it).
+
+**Layout.** The public API is this module's ``__all__``; the modules below share an internal
+API, each through its own ``__all__`` (no module imports another's underscore names:
+``tests/json_instances/test_api.py`` checks it):
+
+* :mod:`.context` -- the errors, :class:`~.context.Context` (budgets, caches, ``$ref``
+  resolution), seed hashing, JSON-pointer escaping;
+* :mod:`.checks` -- the one pass over the schema document before any value is made;
+* :mod:`.merge` -- ``allOf``/``$ref`` flattened and keywords merged into one
+  :class:`~.merge.Merged`;
+* :mod:`.generation` -- values from merged schemas (choices, conditionals, objects, arrays);
+* :mod:`.numbers`, :mod:`.strings`, :mod:`.formats`, :mod:`.regex` -- the leaves: numbers,
+  text, string formats and their checks, regular expressions run under a timeout;
+* :mod:`.validation` -- the boolean validator every value is checked with;
+* :mod:`.values` -- predicates on JSON values (equality, types, sizes).
 """
 
 from __future__ import annotations
@@ -68,23 +88,31 @@ from __future__ import annotations
 import gc
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
-from ..limits import Limits
+from ..core.limits import Limits
 from .checks import check_document
 from .context import (
-    _TOP_ATTEMPTS,
     RECURSION_LIMIT,
+    Context,
     SchemaTooLarge,
     UnsatisfiableSchema,
-    _Ctx,
-    _seed_int,
+    seed_int,
 )
 from .formats import FORMATS
-from .generation import _gen_node
-from .validation import _valid
+from .generation import gen_node
+from .validation import satisfies
 
-__all__ = ["FORMATS", "RECURSION_LIMIT", "SchemaTooLarge", "UnsatisfiableSchema", "generate"]
+__all__ = [
+    "FORMATS",
+    "RECURSION_LIMIT",
+    "SchemaTooLarge",
+    "UnsatisfiableSchema",
+    "generate",
+    "is_valid",
+]
+
+_TOP_ATTEMPTS: Final = 3  # whole-value attempts before giving up
 
 UnsatisfiableSchema.__module__ = __name__  # its public home, in reprs and pickles
 SchemaTooLarge.__module__ = __name__
@@ -107,7 +135,7 @@ def generate(
     """
     if not isinstance(schema, Mapping | bool):
         raise TypeError(f"a JSON Schema is a mapping or a bool, not {type(schema).__name__}")
-    ctx = _Ctx(schema, random.Random(_seed_int(seed)), limits)
+    ctx = Context(schema, random.Random(seed_int(seed)), limits)
     collecting = gc.isenabled()
     if collecting:  # the caches of one generation are many objects: no pauses to scan them
         gc.disable()
@@ -119,14 +147,14 @@ def generate(
             gc.enable()
 
 
-def _generate(ctx: _Ctx, schema: Mapping[str, Any] | bool) -> Any:
+def _generate(ctx: Context, schema: Mapping[str, Any] | bool) -> Any:
     check_document(ctx, schema)
     error: UnsatisfiableSchema | None = None
     for _ in range(_TOP_ATTEMPTS):
         ctx.size = ctx.depth = ctx.ref_depth = 0
         try:
-            value = _gen_node(ctx, schema, "#", 0, (), None)
-            if _valid(ctx, value, schema):
+            value = gen_node(ctx, schema, "#", 0, (), None)
+            if satisfies(ctx, value, schema):
                 return value
         except SchemaTooLarge as exc:  # what the schema requires passes a budget
             raise ctx.exhausted or exc from None
@@ -144,3 +172,29 @@ def _generate(ctx: _Ctx, schema: Mapping[str, Any] | bool) -> Any:
         raise ctx.too_large  # no value fits: the budget passed is the likely reason
     assert error is not None
     raise error
+
+
+def is_valid(schema: Mapping[str, Any] | bool, value: Any, *, limits: Limits | None = None) -> bool:
+    """Whether the JSON value ``value`` is valid against ``schema``, as :func:`generate` checks
+    every value it returns: JSON Schema draft 2020-12 (draft-07 spellings understood), ``format``
+    asserted for the formats it knows, this package's leniencies (case-insensitive type names,
+    ``nullable``), ``unevaluated*`` not checked.
+
+    The schema document is checked first, as by :func:`generate`: a malformed schema raises
+    :class:`UnsatisfiableSchema` (so does a ``pattern`` that is not a regular expression) and
+    checking keeps to the budgets of ``limits`` (:class:`~mockllm.core.limits.Limits`, the
+    defaults when ``None``), raising :class:`SchemaTooLarge` past them; :class:`TypeError` when
+    ``schema`` is not a mapping or a bool.
+    """
+    if not isinstance(schema, Mapping | bool):
+        raise TypeError(f"a JSON Schema is a mapping or a bool, not {type(schema).__name__}")
+    ctx = Context(schema, random.Random(0), limits)
+    try:
+        check_document(ctx, schema)
+        return satisfies(ctx, value, schema)
+    except RecursionError:
+        raise ctx.too_big(
+            "#", "the schema or the value nests too deeply to check", "json_max_depth"
+        ) from None
+    finally:
+        ctx.release()

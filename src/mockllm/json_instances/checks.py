@@ -19,7 +19,11 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .context import _DOC_DEPTH_FACTOR, UnsatisfiableSchema, _Ctx, _esc
+from .context import Context, UnsatisfiableSchema, escape_token
+
+__all__ = ["check_document"]
+
+_DOC_DEPTH_FACTOR: Final = 4  # a schema document may nest this many times json_max_depth
 
 _SUBSCHEMA: Final = frozenset(
     {
@@ -81,7 +85,7 @@ def _bad(pointer: str, reason: str) -> UnsatisfiableSchema:
     return UnsatisfiableSchema(pointer, f"not a valid schema: {reason}")
 
 
-def check_document(ctx: _Ctx, schema: Any) -> None:
+def check_document(ctx: Context, schema: Any) -> None:
     """Walk ``schema`` once, without recursing: refuse nesting deeper than
     ``4 * json_max_depth`` (:class:`~.context.SchemaTooLarge`) and keywords of the wrong
     type (:class:`~.context.UnsatisfiableSchema`); count its nodes as work."""
@@ -117,7 +121,7 @@ def _check_keywords(
     for key, value in node.items():
         if not isinstance(key, str):
             raise _bad(pointer, f"keywords are strings, not {_kind(key)}")
-        where = f"{pointer}/{_esc(key)}"
+        where = f"{pointer}/{escape_token(key)}"
         if value is None and key not in _NO_NULL:
             continue  # null stands for an absent keyword (proto-JSON and OpenAPI writers)
         if key in _SUBSCHEMA:
@@ -173,12 +177,12 @@ def _check_keywords(
             if not isinstance(value, dict | Mapping):
                 raise _bad(where, f"dependentRequired must be an object, not {_kind(value)}")
             for name, names in value.items():
-                _check_names(key, names, f"{where}/{_esc(str(name))}")
+                _check_names(key, names, f"{where}/{escape_token(str(name))}")
         elif key == "dependencies":  # draft-07: property names or a schema per property
             if not isinstance(value, dict | Mapping):
                 raise _bad(where, f"dependencies must be an object, not {_kind(value)}")
             for name, dep in value.items():
-                at = f"{where}/{_esc(str(name))}"
+                at = f"{where}/{escape_token(str(name))}"
                 if isinstance(dep, list):
                     _check_names(key, dep, at)
                 elif _is_schema(dep):
@@ -198,7 +202,7 @@ def _queue_schemas(
     for token, sub in entries:
         if not isinstance(token, str) and not (isinstance(entries, list) and type(token) is int):
             raise _bad(pointer, f"property names are strings, not {_kind(token)}")
-        where = f"{pointer}/{_esc(str(token))}"
+        where = f"{pointer}/{escape_token(str(token))}"
         if not _is_schema(sub):
             raise _bad(where, f"a schema is an object or a boolean, not {_kind(sub)}")
         stack.append((sub, depth, where))

@@ -1,9 +1,10 @@
 """The state of one generation and its limits: :class:`UnsatisfiableSchema` and
-:class:`SchemaTooLarge`, the recursion limit and search budgets, the seed hashing, and the
-``_Ctx`` class (root schema, random stream, the budgets of :class:`~mockllm.core.limits.Limits`
-and the running counts kept against them, caches, ``$ref`` resolution by JSON pointer, anchor
-and embedded ``$id``, OpenAPI ``nullable``), with the JSON-pointer escaping and the ``_Part``
-type (a schema and its pointer) used throughout."""
+:class:`SchemaTooLarge`, the recursion limit and the budget factors shared by the modules, the
+seed hashing, and the :class:`Context` of one generation (root schema, random stream, the
+budgets of :class:`~mockllm.core.limits.Limits` and the running counts kept against them,
+caches, ``$ref`` resolution by JSON pointer, anchor and embedded ``$id``, OpenAPI
+``nullable``), with the JSON-pointer escaping (:func:`escape_token`), the :data:`Part` type (a
+schema and its pointer) and the :data:`ABSENT` marker used throughout."""
 
 from __future__ import annotations
 
@@ -13,29 +14,47 @@ from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urljoin
 
-from ..limits import Limits
-from .values import _key
+from ..core.limits import Limits
+from .values import json_key
 
 if TYPE_CHECKING:
-    from .merge import _Merged
-    from .regex import _Info
+    from .merge import Merged
+    from .regex import PatternInfo
+
+__all__ = [
+    "ABSENT",
+    "RECURSION_LIMIT",
+    "REF_CHAIN_FACTOR",
+    "REGEX_TOTAL_FACTOR",
+    "Context",
+    "Part",
+    "SchemaTooLarge",
+    "UnsatisfiableSchema",
+    "escape_token",
+    "seed_int",
+]
 
 RECURSION_LIMIT: Final = 2
 """Expansions of one ``$ref`` along a path after which generation heads for the exit."""
 
-_HARD_LIMIT: Final = RECURSION_LIMIT + 12  # expansions after which recursion is called endless
-_TOP_ATTEMPTS: Final = 3  # whole-value attempts before giving up
 _BUDGET: Final = 2000  # branch/retry steps allowed for one value
-_NOT_ATTEMPTS: Final = 12  # values tried against a "not"
-_UNIQUE_ATTEMPTS: Final = 6  # tries for one distinct array item
 
-_DOC_DEPTH_FACTOR: Final = 4  # a schema document may nest this many times json_max_depth
-_REF_CHAIN_FACTOR: Final = 2  # $ref chains (and nested $ref checks) up to this x json_max_depth
-_REGEX_TOTAL_FACTOR: Final = 4  # regex time in all for one value, x regex_timeout_ms
+REF_CHAIN_FACTOR: Final = 2
+"""``$ref`` chains are followed up to this many times ``json_max_depth``: a chain of
+references that do not nest (while flattening, :mod:`.merge`) and the nested ``$ref`` checks
+of one value (:mod:`.validation`); past it, :class:`SchemaTooLarge` for ``json_max_depth``."""
+
+REGEX_TOTAL_FACTOR: Final = 4
+"""All the regular-expression matches made for one value may take this many times
+``regex_timeout_ms`` together (:attr:`Context.regex_left` starts there; :mod:`.regex` names it
+in its message when the time is spent)."""
+
 _WORK_DIVISOR: Final = 2  # bytes of json_max_bytes per step of work (values, keywords)
 _WORK_FLOOR: Final = 50_000  # steps allowed however small json_max_bytes is
 
-_ABSENT: Final[Any] = object()
+ABSENT: Final[Any] = object()
+"""A keyword that is not in a schema, as ``schema.get(keyword, ABSENT)`` tells it from one
+whose value is ``null``; compared by identity only, never part of a value or a schema."""
 
 
 class UnsatisfiableSchema(ValueError):
@@ -94,8 +113,10 @@ def _work_budget(limits: Limits) -> int:
     return max(_WORK_FLOOR, limits.json_max_bytes // _WORK_DIVISOR)
 
 
-def _seed_int(seed: int | str) -> int:
-    """An int seed for :class:`random.Random`, stable across processes (SHA-256, not hash())."""
+def seed_int(seed: int | str) -> int:
+    """An int seed for :class:`random.Random` from ``seed``: the same for the same ``seed`` in
+    every process (SHA-256, never ``hash()``), unrelated for neighbouring seeds. Raises
+    :class:`TypeError` when ``seed`` is neither an int nor a str (a bool is refused too)."""
     if isinstance(seed, bool) or not isinstance(seed, int | str):
         raise TypeError(f"seed is an int or a str, not {type(seed).__name__}")
     # Hashing ints too spreads neighbouring seeds (0, 1, 2...) over unrelated random streams.
@@ -106,8 +127,18 @@ def _seed_int(seed: int | str) -> int:
 _DROPPED: Final = {"if": ("if", "then", "else"), "$ref": ("$ref", "$dynamicRef", "allOf")}
 
 
-class _Ctx:
-    """One generation: the root schema, the random stream and the caches."""
+class Context:
+    """One generation: the root schema, the random stream, the budgets and the caches.
+
+    Made once per call of :func:`~mockllm.json_instances.generate` and passed to every function
+    of the package that makes, merges or checks a value; never shared between generations or
+    threads. The running counts (``size``, ``work``, ``depth``...) are kept against the
+    budgets of ``limits`` (:class:`~mockllm.core.limits.Limits`, the defaults when ``None``):
+    :meth:`charge`, :meth:`grow` and :meth:`room` raise :class:`SchemaTooLarge` past them,
+    :meth:`spend` raises :class:`UnsatisfiableSchema` when the search budget of a value is
+    spent. The caches are keyed by the ``id()`` of schema objects and hold those objects, so the
+    schema must not be changed during the generation; :meth:`release` drops them at its end.
+    """
 
     __slots__ = (
         "active",
@@ -160,18 +191,18 @@ class _Ctx:
         self.ref_depth = 0  # nested $ref checks in the validator
         self.assumed = 0  # $ref cycles the validator assumed to hold
         self.ref_results: dict[tuple[str, int], tuple[Any, bool]] = {}  # $ref verdicts
-        self.regex_left = limits.regex_timeout_ms * _REGEX_TOTAL_FACTOR / 1000  # seconds
+        self.regex_left = limits.regex_timeout_ms * REGEX_TOTAL_FACTOR / 1000  # seconds
         self.regex_room = limits.json_max_string  # regex program nodes left to compile
-        self.patterns: dict[str, _Info] = {}  # patterns checked and compiled
+        self.patterns: dict[str, PatternInfo] = {}  # patterns checked and compiled
         self.slow: dict[str, SchemaTooLarge] = {}  # patterns that timed out
         self.regex_spent: SchemaTooLarge | None = None  # the time for all matches is spent
         self.too_large: SchemaTooLarge | None = None  # the first budget passed
         self.exhausted: SchemaTooLarge | None = None  # sticky: the work or regex time is spent
         self.enum_keys: dict[int, tuple[Any, frozenset[Hashable]]] = {}
         self.enum_valid: dict[tuple[int, ...], tuple[Any, list[Any], int]] = {}
-        self.merged: dict[tuple[Any, ...], tuple[list[Any], _Merged]] = {}  # merge._merge's
+        self.merged: dict[tuple[Any, ...], tuple[list[Any], Merged]] = {}  # merge_schemas's
         self.min_sizes: dict[tuple[int, ...], tuple[list[Any], int]] = {}  # generation's
-        self.least: dict[int, tuple[_Merged, int]] = {}  # generation's, per merged schema
+        self.least: dict[int, tuple[Merged, int]] = {}  # generation's, per merged schema
         self.budget = _BUDGET
         self.active: set[tuple[str, int]] = set()
         self.ref_cache: dict[str, tuple[Any, str]] = {}
@@ -271,7 +302,7 @@ class _Ctx:
         hit = self.enum_keys.get(id(values))
         if hit is None:
             self.charge(len(values), "#")
-            hit = self.enum_keys[id(values)] = (values, frozenset(map(_key, values)))
+            hit = self.enum_keys[id(values)] = (values, frozenset(map(json_key, values)))
         return hit[1]
 
     def resolve(self, ref: str, pointer: str) -> tuple[Any, str]:
@@ -288,12 +319,12 @@ class _Ctx:
         if base:
             self._index()
             assert self.ids is not None
-            doc = self.ids.get(base, _ABSENT)
-            if doc is _ABSENT and isinstance(self.root, Mapping):
+            doc = self.ids.get(base, ABSENT)
+            if doc is ABSENT and isinstance(self.root, Mapping):
                 root_id = self.root.get("$id")
                 if isinstance(root_id, str):
-                    doc = self.ids.get(_join(root_id, base), _ABSENT)
-            if doc is _ABSENT:
+                    doc = self.ids.get(_join(root_id, base), ABSENT)
+            if doc is ABSENT:
                 raise UnsatisfiableSchema(
                     pointer, f"cannot resolve $ref {ref!r}: only references inside the schema work"
                 )
@@ -320,8 +351,8 @@ class _Ctx:
             return node, where + fragment
         self._index()
         assert self.anchors is not None
-        found = self.anchors.get(fragment, _ABSENT)
-        if found is _ABSENT:
+        found = self.anchors.get(fragment, ABSENT)
+        if found is ABSENT:
             raise UnsatisfiableSchema(pointer, f"cannot resolve $ref {ref!r}: no such anchor")
         return found, ref
 
@@ -393,10 +424,15 @@ def _mentions_ref(node: Any) -> bool:
     return False
 
 
-def _esc(token: str) -> str:
+def escape_token(token: str) -> str:
+    """``token`` escaped for a JSON pointer (RFC 6901: ``~`` as ``~0``, ``/`` as ``~1``), the
+    form in which property names and pattern keys appear in the pointers of messages."""
     if "~" not in token and "/" not in token:
         return token
     return token.replace("~", "~0").replace("/", "~1")
 
 
-_Part = tuple[Mapping[str, Any], str]
+Part = tuple[Mapping[str, Any], str]
+"""A schema object and its JSON pointer (``#/properties/a``): the unit of a conjunction, as
+:func:`~.merge.collect_parts` flattens ``allOf`` and ``$ref`` into a list of them; the pointer
+only names the schema in messages."""

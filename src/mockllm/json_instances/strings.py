@@ -10,13 +10,16 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from .context import UnsatisfiableSchema, _Ctx, _Part
-from .formats import _FORMAT_TESTS, FORMATS
-from .merge import _Merged
-from .regex import _length_ok, _search, _string_from_patterns
+from .context import Context, Part, UnsatisfiableSchema
+from .formats import FORMAT_TESTS, FORMATS
+from .merge import Merged
+from .regex import search_pattern, string_from_patterns
+from .values import length_ok
+
+__all__ = ["gen_string", "hint_label", "singular_hint"]
 
 
-def _label(hint: str | None) -> str:
+def hint_label(hint: str | None) -> str:
     """Short lower-case words from a property name: ``firstName`` -> ``first name``."""
     if not hint:
         return "text"
@@ -30,7 +33,7 @@ def _label_of(hint: str) -> str:
     return words[:32].strip() or "text"
 
 
-def _singular(hint: str | None) -> str | None:
+def singular_hint(hint: str | None) -> str | None:
     """A name for one item of an array property: ``tags`` -> ``tag``, ``cities`` -> ``city``."""
     if not hint:
         return hint
@@ -53,15 +56,21 @@ _STYLES: Final[tuple[Callable[[str, int], str], ...]] = (
 """String styles: the first always, the others while a value must avoid a ``not``."""
 
 
-def _gen_string(
-    ctx: _Ctx, m: _Merged, parts: list[_Part], rec: int, path: tuple[str, ...], hint: str | None
+def gen_string(
+    ctx: Context, m: Merged, parts: list[Part], rec: int, path: tuple[str, ...], hint: str | None
 ) -> str:
+    """A string valid against the string keywords of ``m`` (lengths, ``format``, every ``pattern``),
+    made from ``hint`` (the property name) or ``m.title``, its bytes counted (``ctx.grow``).
+    ``parts``, ``rec`` and ``path`` are not used (see :mod:`.generation`, whose other type
+    generators share the signature). Raises :class:`~.context.UnsatisfiableSchema` when no such
+    string is found, :class:`~.context.SchemaTooLarge` when ``minLength`` or a pattern passes a
+    budget."""
     text = _make_string(ctx, m, hint)
     ctx.grow((len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 2, m.ptr)
     return text
 
 
-def _make_string(ctx: _Ctx, m: _Merged, hint: str | None) -> str:
+def _make_string(ctx: Context, m: Merged, hint: str | None) -> str:
     lo, hi = m.min_len, m.max_len
     if hi is not None and lo > hi:
         raise UnsatisfiableSchema(m.ptr, f"minLength {lo} is greater than maxLength {hi}")
@@ -73,29 +82,31 @@ def _make_string(ctx: _Ctx, m: _Merged, hint: str | None) -> str:
             "json_max_string",
         )
     ctx.room(lo + 2, m.ptr, f"a string of minLength {lo}")
-    label = _label(hint or m.title)
+    label = hint_label(hint or m.title)
     n = ctx.rng.randint(1, 99)
     if m.formats:
         fmt = m.formats[0]
         for _ in range(20 if m.patterns else 1):
             text = FORMATS[fmt](ctx.rng, label, n)
-            if _length_ok(text, lo, hi) and all(_search(ctx, p, w, text) for p, w in m.patterns):
+            if length_ok(text, lo, hi) and all(
+                search_pattern(ctx, p, w, text) for p, w in m.patterns
+            ):
                 return text
             n = ctx.rng.randint(1, 99)
         if not m.patterns:
             raise UnsatisfiableSchema(m.ptr, f"no {fmt} string has length in [{lo}, {hi}]")
         # The pattern is narrower than the values the format makes: walk the pattern and keep
         # a string the format accepts (only for formats checked here).
-        test = _FORMAT_TESTS.get(fmt)
+        test = FORMAT_TESTS.get(fmt)
         if test is None:
             raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
         for _ in range(30):
-            text = _string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
+            text = string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
             if test(text):
                 return text
         raise UnsatisfiableSchema(m.ptr, f"found no {fmt} string matching the pattern")
     if m.patterns:
-        return _string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
+        return string_from_patterns(ctx, m.patterns, lo, hi, m.ptr)
     text = _STYLES[ctx.variant % len(_STYLES)](label, n)
     if len(text) < lo:
         text = (text + (" " + label) * (lo // (len(label) + 1) + 1))[:lo]

@@ -26,12 +26,10 @@ from typing import Any, Final
 
 import regex as _rx
 
-from .context import _REGEX_TOTAL_FACTOR, UnsatisfiableSchema, _Ctx
+from .context import REGEX_TOTAL_FACTOR, Context, UnsatisfiableSchema
+from .values import length_ok
 
-
-def _length_ok(text: str, lo: int, hi: int | None) -> bool:
-    return len(text) >= lo and (hi is None or len(text) <= hi)
-
+__all__ = ["PatternInfo", "search_pattern", "string_from_patterns"]
 
 _P: Final[Any] = importlib.import_module("re._parser")
 _C: Final[Any] = importlib.import_module("re._constants")
@@ -74,10 +72,11 @@ class _RegexFail(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Info:
+class PatternInfo:
     """A pattern, checked: its :mod:`re` parse tree, the size of the program :mod:`regex`
     would build (``weight``), the shortest string it matches, and the compiled :mod:`regex`
-    (``None`` until compiled)."""
+    (``None`` until compiled). Made here only; :class:`~.context.Context` caches them per
+    pattern string (``ctx.patterns``)."""
 
     parsed: Any
     weight: int
@@ -145,7 +144,7 @@ def _regex_source(pattern: str) -> str:
     return "".join(out)
 
 
-def _check(pattern: str) -> _Info | None:
+def _check(pattern: str) -> PatternInfo | None:
     """``pattern`` parsed and measured, or ``None`` when :mod:`re` refuses it."""
     try:
         with warnings.catch_warnings():  # "Possible nested set" ([[:alpha:]]): a plain set
@@ -155,11 +154,11 @@ def _check(pattern: str) -> _Info | None:
         low = parsed.getwidth()[0]
     except (re.error, RecursionError, OverflowError, ValueError, TypeError):
         return None
-    return _Info(parsed, _weight(parsed), low, None)
+    return PatternInfo(parsed, _weight(parsed), low, None)
 
 
 @functools.lru_cache(maxsize=1024)
-def _shared(pattern: str) -> _Info | None:
+def _shared(pattern: str) -> PatternInfo | None:
     """:func:`_check` and the compilation of a short pattern with a small program, cached
     across requests."""
     info = _check(pattern)
@@ -168,15 +167,15 @@ def _shared(pattern: str) -> _Info | None:
     return _compile(info, pattern)
 
 
-def _compile(info: _Info, pattern: str) -> _Info | None:
+def _compile(info: PatternInfo, pattern: str) -> PatternInfo | None:
     try:
         compiled = _rx.compile(_regex_source(pattern), _rx.V0)
     except (_rx.error, RecursionError, OverflowError, ValueError):
         return None
-    return _Info(info.parsed, info.weight, info.min_width, compiled)
+    return PatternInfo(info.parsed, info.weight, info.min_width, compiled)
 
 
-def _info(ctx: _Ctx, pattern: Any, pointer: str) -> _Info:
+def _info(ctx: Context, pattern: Any, pointer: str) -> PatternInfo:
     """The checked and compiled ``pattern``; :class:`UnsatisfiableSchema` when it is not a
     regular expression Python runs, :class:`~.context.SchemaTooLarge` when compiling it would
     take more than the budgets allow."""
@@ -209,10 +208,13 @@ def _info(ctx: _Ctx, pattern: Any, pointer: str) -> _Info:
     return found
 
 
-def _search(ctx: _Ctx, pattern: Any, pointer: str, text: str) -> bool:
+def search_pattern(ctx: Context, pattern: Any, pointer: str, text: str) -> bool:
     """Whether ``pattern`` finds a match in ``text`` (JSON Schema's ``pattern``), within the
     time allowed (``regex_timeout_ms`` for this match, four times that for all the matches
-    made for one value)."""
+    made for one value). ``pointer`` names the pattern in errors: raises
+    :class:`~.context.UnsatisfiableSchema` when ``pattern`` is not a regular expression Python
+    runs, :class:`~.context.SchemaTooLarge` when it is too large to compile or a match runs out
+    of time (a pattern that timed out fails every later search of the same generation)."""
     info = _info(ctx, pattern, pointer)
     slow = ctx.regex_spent or ctx.slow.get(pattern)
     if slow is not None:
@@ -226,7 +228,7 @@ def _search(ctx: _Ctx, pattern: Any, pointer: str, text: str) -> bool:
     except TimeoutError:
         shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
         if left < limit:  # the time for all the matches is spent: every pattern stops here
-            total = ctx.limits.regex_timeout_ms * _REGEX_TOTAL_FACTOR
+            total = ctx.limits.regex_timeout_ms * REGEX_TOTAL_FACTOR
             reason = (
                 f"the patterns of this schema took more than {total} ms in all (four times "
                 f"regex_timeout_ms), the last {shown!r} on a string of {len(text)} characters"
@@ -244,11 +246,15 @@ def _search(ctx: _Ctx, pattern: Any, pointer: str, text: str) -> bool:
     return found is not None
 
 
-def _string_from_patterns(
-    ctx: _Ctx, patterns: list[tuple[str, str]], lo: int, hi: int | None, pointer: str
+def string_from_patterns(
+    ctx: Context, patterns: list[tuple[str, str]], lo: int, hi: int | None, pointer: str
 ) -> str:
-    """A string of length in [lo, hi] that every pattern finds (``re.search``), by walking
-    each pattern's parse tree with growing repeat caps and padding short results."""
+    """A string of length in [lo, hi] (``hi`` ``None``: up to ``json_max_string`` and the bytes
+    left) that every pattern of ``patterns`` (pattern, pointer) finds (``re.search``), by
+    walking each pattern's parse tree with growing repeat caps and padding short results.
+    Raises :class:`~.context.UnsatisfiableSchema` (at the first pattern's pointer) when none is
+    found, :class:`~.context.SchemaTooLarge` when a pattern's shortest match passes a budget;
+    ``pointer`` is charged the work of the walks."""
     infos = [_info(ctx, p, w) for p, w in patterns]
     longest = ctx.max_string if hi is None else min(hi, ctx.max_string)
     for info, (pattern, where) in zip(infos, patterns, strict=True):
@@ -270,7 +276,7 @@ def _string_from_patterns(
     longest = min(longest, room)
 
     def ok(text: str) -> bool:
-        return _length_ok(text, lo, hi) and all(_search(ctx, p, w, text) for p, w in patterns)
+        return length_ok(text, lo, hi) and all(search_pattern(ctx, p, w, text) for p, w in patterns)
 
     caps = (3, 1, 0, 2, 5, 8, 16, max(lo, 4), 32, 64)
     for info in infos:

@@ -1,0 +1,29 @@
+"""What other dialects may use of the OpenAI dialect: the protocol's decoders and encoders
+as serving-path pieces, and its error rendering.
+
+Azure OpenAI speaks this protocol under its own paths, authentication and deployment
+names; it builds on these names only, never on the modules behind them.
+"""
+
+from __future__ import annotations
+
+from .completions import Answer, respond
+from .completions import answer as completions_answer
+from .completions import encode as encode_completion
+from .embeddings import create as create_embeddings
+from .errors import render_error, reword, stream_error
+from .models import MODELS
+from .routes import chat_turn
+
+__all__ = [
+    "MODELS",
+    "Answer",
+    "chat_turn",
+    "completions_answer",
+    "create_embeddings",
+    "encode_completion",
+    "render_error",
+    "respond",
+    "reword",
+    "stream_error",
+]

@@ -1,0 +1,368 @@
+"""Stored Chat Completions (``store: true``) and the endpoints that read them.
+
+A chat completion created with ``store: true`` is kept, streamed or not, with the
+request's messages, and served by
+
+* ``GET /v1/chat/completions``: the list, oldest first by default (``model``,
+  ``metadata[key]=value``, ``after``, ``limit``, ``order``);
+* ``GET /v1/chat/completions/{completion_id}``: the completion;
+* ``POST /v1/chat/completions/{completion_id}``: ``{"metadata": {...}}`` replaces its
+  metadata, the only field that can change;
+* ``DELETE /v1/chat/completions/{completion_id}``: ``chat.completion.deleted``;
+* ``GET /v1/chat/completions/{completion_id}/messages``: the request's messages, each with
+  an id (``<completion id>-<index>``), oldest first by default.
+
+Lists are OpenAI's cursor pages (``{"object": "list", "data", "first_id", "last_id",
+"has_more"}``); an unknown id is OpenAI's 404. The :class:`ChatStore` is per-app state
+(``Provider.state`` name :data:`STATE`, cleared by ``POST /-/reset``), bounded like the
+Responses store: by count, by bytes (``limits.store_max_bytes``) and by age
+(``limits.store_ttl_seconds``), the least recently used forgotten first. docs/chat-store.md
+is the user's guide.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ...core.errors import MockError
+from ...core.events import Frame
+from ...core.limits import Limits
+from ...core.types import Completion
+from ...serving import Turn
+from ...wire import HttpCall, JsonResult, Result
+from ..validation import parse_json
+from .errors import invalid_request
+from .protocol import ChatCompletionRequest
+from .responses.routes import int_param, order_param, query_params
+
+STATE = "openai.chat_store"
+"""The store's name among the app's provider states (``call.services.state(STATE)``)."""
+DEFAULT_CAPACITY = 10_000
+_OVERHEAD = 1024
+"""Bytes counted per stored completion on top of its JSON (the objects around it)."""
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True)
+class StoredCompletion:
+    """One stored chat completion: ``body`` is the ``chat.completion`` object as listed and
+    retrieved (with the request settings the real API keeps: ``metadata``,
+    ``request_id``...), ``messages`` the request's messages as ``messages.list`` gives
+    them."""
+
+    id: str
+    body: Json
+    messages: tuple[Json, ...]
+    created: float = 0.0
+    """When it was stored (the store's clock); set by :meth:`ChatStore.put`."""
+    size: int = 0
+    """Bytes it is counted for; set by :meth:`ChatStore.put`."""
+
+
+def _size(body: Json, messages: tuple[Json, ...]) -> int:
+    return _OVERHEAD + len(orjson.dumps(body)) + sum(len(orjson.dumps(m)) for m in messages)
+
+
+class ChatStore:
+    """Stored chat completions by id, in creation order for listing and least recently
+    used order for forgetting, bounded by count, bytes and age. All operations are
+    synchronous and run on the event loop, so they need no lock."""
+
+    def __init__(
+        self,
+        capacity: int = DEFAULT_CAPACITY,
+        limits: Limits | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._used: OrderedDict[str, StoredCompletion] = OrderedDict()  # least recent first
+        self._created: dict[str, StoredCompletion] = {}  # oldest first
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._created)
+
+    def __contains__(self, completion_id: object) -> bool:
+        return completion_id in self._created
+
+    def _expired(self, stored: StoredCompletion, now: float) -> bool:
+        return now - stored.created >= self.limits.store_ttl_seconds
+
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        while self._created:
+            oldest = next(iter(self._created.values()))
+            if not self._expired(oldest, now):
+                return
+            self.delete(oldest.id)
+
+    def get(self, completion_id: str) -> StoredCompletion | None:
+        """The stored completion, marked as recently used; None when unknown, deleted,
+        forgotten or expired."""
+        found = self._created.get(completion_id)
+        if found is None:
+            return None
+        if self._expired(found, self._clock()):
+            self.delete(completion_id)
+            return None
+        self._used.move_to_end(completion_id)
+        return found
+
+    def completions(self) -> list[StoredCompletion]:
+        """Every stored completion, oldest first (expired ones are forgotten first)."""
+        self._drop_expired()
+        return list(self._created.values())
+
+    def put(self, stored: StoredCompletion) -> None:
+        """Keep ``stored``, forgetting expired completions, then the least recently used
+        ones while the store is over its count or byte bound. A completion bigger than the
+        whole byte bound is not kept."""
+        if not stored.size:
+            stored.size = _size(stored.body, stored.messages)
+        self.delete(stored.id)
+        self._drop_expired()
+        if stored.size > self.limits.store_max_bytes:
+            return
+        stored.created = self._clock()
+        self._used[stored.id] = stored
+        self._created[stored.id] = stored
+        self.bytes += stored.size
+        self._shrink()
+
+    def update_metadata(self, completion_id: str, metadata: dict[str, str]) -> Json | None:
+        """Replace the metadata of a stored completion; its new body, None when unknown."""
+        found = self.get(completion_id)
+        if found is None:
+            return None
+        found.body = found.body | {"metadata": metadata}
+        size = _size(found.body, found.messages)
+        self.bytes += size - found.size
+        found.size = size
+        self._shrink()
+        return found.body
+
+    def delete(self, completion_id: str) -> bool:
+        """Forget a completion; False when it was not stored."""
+        found = self._created.pop(completion_id, None)
+        if found is None:
+            return False
+        del self._used[completion_id]
+        self.bytes -= found.size
+        return True
+
+    def clear(self) -> None:
+        """Forget every completion (``POST /-/reset``)."""
+        self._used.clear()
+        self._created.clear()
+        self.bytes = 0
+
+    def _shrink(self) -> None:
+        while len(self._used) > self.capacity or self.bytes > self.limits.store_max_bytes:
+            evicted_id = next(iter(self._used))
+            self.delete(evicted_id)
+
+
+def factory(capacity: int = DEFAULT_CAPACITY) -> Callable[[Limits], ChatStore]:
+    """The ``Provider.state`` factory of one app's store: at most ``capacity``
+    completions, within the app's ``limits``."""
+
+    def build(limits: Limits) -> ChatStore:
+        return ChatStore(capacity, limits)
+
+    return build
+
+
+def _store(call: HttpCall) -> ChatStore:
+    return call.services.state(STATE, ChatStore)
+
+
+# --- storing --------------------------------------------------------------------------
+
+
+def _dumped(value: BaseModel | str | None) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    return value
+
+
+def _message(message_id: str, message: Json) -> Json:
+    """A request message as ``messages.list`` gives it: text ``content`` (the text parts
+    joined by newlines when parts were sent, which ``content_parts`` then holds: the text
+    and image ones), with its id."""
+    content = message.get("content")
+    parts = None
+    if isinstance(content, list):
+        parts = [p for p in content if p.get("type") in ("text", "image_url")]
+        texts = [str(p["text"]) for p in content if p.get("type") == "text"]
+        content = "\n".join(texts) if texts else None
+    out: Json = {
+        "id": message_id,
+        "role": message["role"],
+        "content": content,
+        "refusal": message.get("refusal"),
+        "name": message.get("name"),
+        "content_parts": parts,
+    }
+    if message.get("tool_calls"):
+        out["tool_calls"] = message["tool_calls"]
+    if message.get("tool_call_id") is not None:
+        out["tool_call_id"] = message["tool_call_id"]
+    return out
+
+
+def _keep(call: HttpCall, body: ChatCompletionRequest, payload: Json) -> None:
+    kept = payload | {
+        "request_id": call.request_id,
+        "metadata": dict(body.metadata or {}),
+        "seed": body.seed,
+        "temperature": 1.0 if body.temperature is None else body.temperature,
+        "top_p": 1.0 if body.top_p is None else body.top_p,
+        "presence_penalty": body.presence_penalty or 0.0,
+        "frequency_penalty": body.frequency_penalty or 0.0,
+        "input_user": body.user,
+        "tools": [_dumped(t) for t in body.tools] if body.tools else None,
+        "tool_choice": _dumped(body.tool_choice),
+        "response_format": _dumped(body.response_format),
+    }
+    completion_id = str(payload["id"])
+    messages = tuple(
+        _message(f"{completion_id}-{index}", message.model_dump(by_alias=True, exclude_none=True))
+        for index, message in enumerate(body.messages)
+    )
+    _store(call).put(StoredCompletion(completion_id, kept, messages))
+
+
+def keeping(call: HttpCall, provider: str, body: ChatCompletionRequest, turn: Turn) -> Turn:
+    """``turn``, storing its answer when ``body`` asked for ``store: true``: the
+    completion as its ``chat.completion`` object (``turn.encode``'s), kept when it is
+    encoded or, streamed, when its frames are made. Only OpenAI's own requests are kept
+    (``provider`` "openai"; Azure serves no stored-completion paths)."""
+    if not body.store or provider != "openai":
+        return turn
+    encode, frames = turn.encode, turn.frames
+
+    def encode_and_keep(completion: Completion) -> Any:
+        payload = encode(completion)
+        _keep(call, body, payload)
+        return payload
+
+    def frames_and_keep(completion: Completion) -> Iterable[Frame]:
+        _keep(call, body, encode(completion))
+        return frames(completion)
+
+    turn.encode = encode_and_keep
+    turn.frames = frames_and_keep
+    return turn
+
+
+# --- the endpoints ----------------------------------------------------------------------
+
+
+class UpdateChatCompletion(BaseModel):
+    """``POST /v1/chat/completions/{completion_id}`` body."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    metadata: dict[str, str] | None
+
+
+def _not_found(completion_id: str) -> MockError:
+    return MockError("not_found", f"Chat completion with id '{completion_id}' not found.")
+
+
+def _found(call: HttpCall) -> StoredCompletion:
+    completion_id = str(call.path_params["completion_id"])
+    found = _store(call).get(completion_id)
+    if found is None:
+        raise _not_found(completion_id)
+    return found
+
+
+def _page(items: list[Json], query: dict[str, str], order: str) -> JsonResult:
+    """A cursor page of ``items`` (given oldest first) as ``query`` asks: ``order``,
+    then what comes after the ``after`` id, ``limit`` of them."""
+    limit = int_param(query, "limit", 20, 1, 100)
+    if order == "desc":
+        items = items[::-1]
+    after = query.get("after")
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    page = items[:limit]
+    return JsonResult(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+    )
+
+
+async def list_completions(call: HttpCall) -> Result:
+    """``GET /v1/chat/completions``: the stored completions, filtered by ``model`` and
+    ``metadata[key]=value`` (all must match), oldest first unless ``order=desc``."""
+    query = query_params(call)
+    order = order_param(query, "asc")
+    model = query.get("model") or None
+    wanted = {
+        key[len("metadata[") : -1]: value
+        for key, value in query.items()
+        if key.startswith("metadata[") and key.endswith("]")
+    }
+    items = [
+        c.body
+        for c in _store(call).completions()
+        if (model is None or c.body["model"] == model)
+        and all(c.body["metadata"].get(k) == v for k, v in wanted.items())
+    ]
+    return _page(items, query, order)
+
+
+async def retrieve(call: HttpCall) -> Result:
+    """``GET /v1/chat/completions/{completion_id}``."""
+    return JsonResult(_found(call).body)
+
+
+async def update(call: HttpCall) -> Result:
+    """``POST /v1/chat/completions/{completion_id}``: replace the metadata (``null``
+    clears it)."""
+    try:
+        body = parse_json(UpdateChatCompletion, call.body)
+    except ValidationError as exc:
+        raise invalid_request(exc, call.body) from None
+    completion_id = str(call.path_params["completion_id"])
+    updated = _store(call).update_metadata(completion_id, dict(body.metadata or {}))
+    if updated is None:
+        raise _not_found(completion_id)
+    return JsonResult(updated)
+
+
+async def delete(call: HttpCall) -> Result:
+    """``DELETE /v1/chat/completions/{completion_id}``."""
+    completion_id = str(call.path_params["completion_id"])
+    if not _store(call).delete(completion_id):
+        raise _not_found(completion_id)
+    return JsonResult({"object": "chat.completion.deleted", "id": completion_id, "deleted": True})
+
+
+async def list_messages(call: HttpCall) -> Result:
+    """``GET /v1/chat/completions/{completion_id}/messages``: the request's messages,
+    oldest first unless ``order=desc``."""
+    found = _found(call)
+    query = query_params(call)
+    return _page(list(found.messages), query, order_param(query, "asc"))
