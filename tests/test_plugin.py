@@ -8,11 +8,13 @@ entry-point group, exactly as the built-in providers do.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx
@@ -91,26 +93,26 @@ def test_validator_plugin_refuses_in_each_dialect_s_own_envelope() -> None:
         MockServer(config_text=CONFIG, validators="require_user") as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        messages = [{"role": "user", "content": "hi"}]
+        messages: list[Any] = [{"role": "user", "content": "hi"}]
         openai = openai_sdk.OpenAI(base_url=server.url + "/v1", api_key="k", max_retries=0)
         with pytest.raises(openai_sdk.BadRequestError) as refused:
-            openai.chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
-        assert refused.value.body == {  # type: ignore[comparison-overlap]
+            openai.chat.completions.create(model="gpt-4o", messages=messages)
+        assert refused.value.body == {
             "message": "require_user: every request must name its end user ('user').",
             "type": "invalid_request_error",
             "param": "user",
             "code": "missing_user",
         }
-        served = openai.chat.completions.create(model="gpt-4o", messages=messages, user="u1")  # type: ignore[arg-type]
+        served = openai.chat.completions.create(model="gpt-4o", messages=messages, user="u1")
         assert served.choices[0].message.content
         claude = anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0)
         with pytest.raises(anthropic.BadRequestError) as denied:
-            claude.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=messages)  # type: ignore[arg-type]
+            claude.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=messages)
         assert denied.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
         ok = claude.messages.create(
             model="claude-sonnet-4-5",
             max_tokens=50,
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             metadata={"user_id": "u1"},
         )
         assert ok.content
@@ -160,9 +162,9 @@ def test_cli_refuses_an_unknown_stage(tmp_path: Path) -> None:
 
 
 def test_example_plugin_imports_only_the_public_surface() -> None:
-    import mockllm_echo
-
-    tree = ast.parse(Path(mockllm_echo.__file__).read_text(encoding="utf-8"))
+    spec = importlib.util.find_spec("mockllm_echo")
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
     imported = {
         node.module
         for node in ast.walk(tree)

@@ -349,6 +349,7 @@ def create_app(
         registry.models(),
         strict_models=settings.strict_models,
         limits=limits,
+        model_owners=registry.model_owners(),
     )
     tokenizer = Tokenizer()
     engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, limits=limits)

@@ -51,17 +51,6 @@ _KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()
 _KIND_BY_STATUS[503] = "overloaded"
 
 
-def guess_tokenizer(model: str) -> str:
-    """The OpenAI encoding for a model name that is not in the catalogue."""
-    import tiktoken.model
-
-    try:
-        name = tiktoken.model.encoding_name_for_model(model)
-    except KeyError:
-        return "o200k_base"
-    return name if name in ("o200k_base", "cl100k_base") else "o200k_base"
-
-
 def stable_seed(*parts: str) -> int:
     """A seed that is the same for the same strings, in every process."""
     digest = hashlib.sha256("\x00".join(parts).encode()).digest()
@@ -141,7 +130,7 @@ class Engine:
                 code="model_not_found",
             )
         traits = self.traits.get(provider, Traits())
-        tokenizer = guess_tokenizer(name) if traits.openai_model_names else "o200k_base"
+        tokenizer = traits.tokenizer_for(name) or "o200k_base"
         return ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
 
     def _split(self, text: str, encoding: str) -> tuple[list[int], list[str]]:
@@ -173,7 +162,7 @@ class Engine:
             request.messages,
             request.tools,
             model.tokenizer,
-            anthropic=traits.anthropic_tokens,
+            costs=traits.tokens,
             stop_above=model.context_window,
         )
 

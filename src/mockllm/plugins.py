@@ -27,14 +27,13 @@ from .serving import Stage, Validator
 GROUP = "mockllm.providers"
 VALIDATORS = "mockllm.validators"
 STAGES = "mockllm.stages"
-ORDER = ("openai", "anthropic", "azure", "gemini", "ollama")
-"""Built-ins first, in this order: on a shared path prefix the first provider owns 404s."""
 
 log = logging.getLogger("mockllm.plugins")
 
 
 def discover_providers(allow: Iterable[str] | None = None) -> list[Provider]:
-    """Load every provider plugin (or only those named in ``allow``).
+    """Load every provider plugin (or only those named in ``allow``), ordered by their
+    declared ``rank``.
 
     A plugin that fails to load is logged and skipped: one broken package must not take
     the server down.
@@ -55,8 +54,7 @@ def discover_providers(allow: Iterable[str] | None = None) -> list[Provider]:
         if any(p.name == provider.name for p in found):
             continue  # the same distribution seen twice on sys.path
         found.append(provider)
-    rank = {name: i for i, name in enumerate(ORDER)}
-    found.sort(key=lambda p: rank.get(p.name, len(ORDER)))
+    found.sort(key=lambda p: p.rank)  # stable: equal ranks keep discovery order
     return found
 
 

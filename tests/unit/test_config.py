@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -190,12 +191,27 @@ def test_models_entry_without_provider_finds_the_builtin_it_overrides() -> None:
         "  - id: claude-new\n  - id: other-new\n",
         "f.yml",
     ).model_overrides
-    registry = ModelRegistry.build(builtins, overrides)
+    # Providers declare their model id prefixes (Traits.model_prefixes); the first
+    # provider owns the rest.
+    registry = ModelRegistry.build(builtins, overrides, [("claude", "anthropic"), ("", "openai")])
     claude = registry.get("anthropic", "claude-opus-4-6")
     assert claude is not None and claude.context_window == 10
     assert registry.get("openai", "claude-opus-4-6") is None
     assert registry.get("anthropic", "claude-new") is not None
     assert registry.get("openai", "other-new") is not None
+
+
+def test_the_app_gives_config_models_to_the_dialect_that_declares_their_prefix() -> None:
+    from mockllm.app import create_app
+    from mockllm.settings import Settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.yml"
+        path.write_text("models:\n  - id: claude-next\n  - id: gemini-next\n  - id: mine\n")
+        models = create_app(Settings(config=path)).services.store.current.models
+    assert models.get("anthropic", "claude-next") is not None
+    assert models.get("gemini", "gemini-next") is not None
+    assert models.get("openai", "mine") is not None
 
 
 # --- validation errors ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from mockllm.core.errors import MockError
 from mockllm.core.tokens import Tokenizer
-from mockllm.core.traits import Traits
+from mockllm.core.traits import TokenCosts, Traits
 from mockllm.core.types import ChatRequest, Message, TextPart
 from mockllm.engine import Engine
 from mockllm.providers.anthropic.models import MODELS as ANTHROPIC_MODELS
@@ -42,7 +42,9 @@ def make_engine(tmp_path: Path, text: str = CONFIG, *, strict_models: bool | Non
     path = tmp_path / "config.yml"
     path.write_text(text, encoding="utf-8")
     store = ConfigStore(path, BUILTINS, strict_models=strict_models)
-    return Engine(store, TOKENIZER, {"anthropic": Traits(anthropic_tokens=True)})
+    return Engine(
+        store, TOKENIZER, {"anthropic": Traits(tokens=TokenCosts(reply_priming=0, system=4))}
+    )
 
 
 def chat(prompt: str, model: str = "gpt-4o", provider: str = "openai", **kw: Any) -> ChatRequest:

@@ -7,7 +7,7 @@ factory (and rebuilt on config reload), never a module-level singleton.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,16 +37,24 @@ class ModelInfo:
         return capability in self.capabilities
 
 
-def _default_provider(model_id: str, models: Mapping[tuple[str, str], ModelInfo]) -> str:
-    """The provider of a config ``models:`` entry that names none."""
-    owners = [provider for provider, id in models if id == model_id]
-    if owners:
-        return owners[0]
-    if model_id.startswith("claude"):
-        return "anthropic"
-    if model_id.startswith(("gemini", "gemma", "text-embedding-00")):
-        return "gemini"
-    return "openai"
+def _default_provider(
+    model_id: str,
+    models: Mapping[tuple[str, str], ModelInfo],
+    owners: Sequence[tuple[str, str]],
+) -> str:
+    """The provider of a config ``models:`` entry that names none: the provider that
+    already has that id, else the first whose declared prefix it starts with (``owners``:
+    ``(prefix, provider)`` pairs in priority order), else the provider of the last pair
+    when its prefix is empty (the default), else the first built-in model's provider."""
+    having = [provider for provider, id in models if id == model_id]
+    if having:
+        return having[0]
+    for prefix, provider in owners:
+        if prefix and model_id.startswith(prefix):
+            return provider
+    if owners and not owners[-1][0]:
+        return owners[-1][1]
+    return next(iter(models))[0] if models else ""
 
 
 @dataclass(frozen=True)
@@ -63,15 +71,20 @@ class ModelRegistry:
 
     @classmethod
     def build(
-        cls, builtins: Iterable[ModelInfo], overrides: Iterable[Mapping[str, Any]] = ()
+        cls,
+        builtins: Iterable[ModelInfo],
+        overrides: Iterable[Mapping[str, Any]] = (),
+        owners: Sequence[tuple[str, str]] = (),
     ) -> ModelRegistry:
         """Catalogue = ``builtins``, with each override merged into the entry of the same
-        provider and id (or appended as a new model)."""
+        provider and id (or appended as a new model). An override that names no provider
+        gets one from ``owners`` (``(prefix, provider)`` pairs in priority order; a pair
+        with an empty prefix, last, names the provider of everything else)."""
         models: dict[tuple[str, str], ModelInfo] = {(m.provider, m.id): m for m in builtins}
         for entry in overrides:
             values = dict(entry)
             if not values.get("provider"):
-                values["provider"] = _default_provider(str(values["id"]), models)
+                values["provider"] = _default_provider(str(values["id"]), models, owners)
             key = (str(values["provider"]), str(values["id"]))
             if "capabilities" in values:
                 values["capabilities"] = frozenset(values["capabilities"])

@@ -23,18 +23,13 @@ Counting uses tiktoken once it is loaded for that encoding; until then texts of 
 background. A light user (a test suite sending a few requests) therefore never pays for
 tiktoken; a heavy one gets it after a few seconds' worth of Python counting.
 
-Claude has no public offline tokenizer; for Anthropic models mockllm counts with
-``o200k_base`` and adds the per-message overheads below. That is a stated approximation,
-deterministic, and not the count the real service would give.
-
-Prompt counts follow the providers' accounting of a whole conversation:
-
-* OpenAI chat: 3 tokens per message + role + content (+1 + name when ``name`` is set),
-  each tool call's name and arguments, 85 tokens per image at ``detail: low`` and 765
-  otherwise (a 1024x1024 image at high detail), the tool definitions as compact JSON, and 3
-  tokens priming the reply.
-* Anthropic: the same per-message accounting plus 4 tokens for the system prompt when it
-  is set.
+Prompt counts follow each service's accounting of a whole conversation, which its dialect
+declares as data (:class:`~mockllm.core.traits.TokenCosts`): by default OpenAI chat's, 3
+tokens per message + role + content (+1 + name when ``name`` is set), each tool call's name
+and arguments, 85 tokens per image at ``detail: low`` and 765 otherwise (a 1024x1024 image
+at high detail), the tool definitions as compact JSON, and 3 tokens priming the reply.
+Services without a public offline tokenizer (Claude) are counted with ``o200k_base`` and
+their own declared costs: a stated approximation, deterministic, not the service's count.
 """
 
 from __future__ import annotations
@@ -58,6 +53,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
+from .traits import TokenCosts
 from .types import ImagePart, Message, TextPart, ToolSpec
 
 if TYPE_CHECKING:
@@ -89,12 +85,8 @@ _PATTERNS = {
     "cl100k_base": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",  # noqa: E501
 }
 
-PER_MESSAGE = 3
-PER_NAME = 1
-REPLY_PRIMING = 3
-IMAGE_LOW = 85
-IMAGE_HIGH = 765
-ANTHROPIC_SYSTEM = 4
+OPENAI_COSTS = TokenCosts()
+"""The default accounting (OpenAI chat's)."""
 CACHED_TEXT_CHARS = 2048
 CACHED_TEXTS = 4096
 LONG_TEXT_CHARS = 64 * 1024
@@ -629,10 +621,11 @@ class Tokenizer:
         tools: Iterable[ToolSpec],
         encoding: str,
         *,
-        anthropic: bool = False,
+        costs: TokenCosts = OPENAI_COSTS,
         stop_above: int | None = None,
     ) -> int:
-        """Prompt tokens of a whole conversation, as documented at the top of this module.
+        """Prompt tokens of a whole conversation with the fixed ``costs`` of its service,
+        as documented at the top of this module.
 
         With ``stop_above`` (a context window) the work is bounded by it: once more than
         ``stop_above`` tokens are counted, counting stops and the total is estimated from
@@ -643,7 +636,7 @@ class Tokenizer:
         tools = tuple(tools)
         small = self._counter(encoding)
         encode = self._encode_function(encoding)
-        total = 0 if anthropic else REPLY_PRIMING
+        total = costs.reply_priming
         counted_chars = 0
 
         def n(text: str) -> int:
@@ -663,21 +656,21 @@ class Tokenizer:
             for message in messages:
                 if stop_above is not None and total > stop_above:
                     raise _Overflow(total, counted_chars)
-                if anthropic and message.role in ("system", "developer"):
-                    total += ANTHROPIC_SYSTEM + n(message.text)
+                if costs.system is not None and message.role in ("system", "developer"):
+                    total += costs.system + n(message.text)
                     continue
-                total += PER_MESSAGE + n(message.role)
+                total += costs.per_message + n(message.role)
                 for part in message.parts:
                     if type(part) is TextPart:
                         total += n(part.text)
                     elif isinstance(part, ImagePart):
-                        total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
+                        total += costs.image_low if part.detail == "low" else costs.image_high
                     else:
                         total += n(part.text)
                 if message.name:
-                    total += PER_NAME + n(message.name)
+                    total += costs.per_name + n(message.name)
                 for call in message.tool_calls:
-                    total += PER_MESSAGE + n(call.name) + n(call.arguments)
+                    total += costs.per_message + n(call.name) + n(call.arguments)
             for tool in tools:
                 spec = {
                     "name": tool.name,

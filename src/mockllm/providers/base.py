@@ -80,6 +80,10 @@ class Provider:
     claim_header: str | None = None
     response_headers: Callable[[HttpCall], dict[str, str]] = _no_headers
     reword: Callable[[MockError], MockError] = _same
+    rank: int = 100
+    """Routing priority, lowest first: on a shared path prefix the first provider owns
+    404s, and a config ``models:`` entry that names no provider and matches no dialect's
+    ``traits.model_prefixes`` belongs to the first provider."""
     traits: Traits = field(default_factory=Traits)
     state: Mapping[str, Callable[[Limits], object]] = field(default_factory=dict)
 
@@ -107,3 +111,11 @@ class ProviderRegistry:
     def models(self) -> list[ModelInfo]:
         """Every provider's built-in models."""
         return [m for p in self.providers for m in p.models]
+
+    def model_owners(self) -> list[tuple[str, str]]:
+        """``(prefix, provider)`` for each declared model id prefix, in priority order,
+        then ``("", first provider)``: who owns a config model that names no provider."""
+        owners = [(x, p.name) for p in self.providers for x in p.traits.model_prefixes]
+        if self.providers:
+            owners.append(("", self.providers[0].name))
+        return owners

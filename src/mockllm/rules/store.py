@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +63,10 @@ class ConfigStore:
         *,
         strict_models: bool | None = None,
         limits: Limits | None = None,
+        model_owners: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.path = Path(path) if path is not None else None
+        self._owners = tuple(model_owners)
         self.limits = limits or Limits()
         self._builtins = tuple(builtin_models)
         self._strict_models = strict_models
@@ -94,7 +96,7 @@ class ConfigStore:
         return parse_config(text, source, self.limits)
 
     def _snapshot(self, config: LoadedConfig) -> Snapshot:
-        models = ModelRegistry.build(self._builtins, config.model_overrides)
+        models = ModelRegistry.build(self._builtins, config.model_overrides, self._owners)
         strict = self._strict_models
         if strict is None:
             strict = config.settings.strict_models

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...core.traits import Traits
+from ...core.traits import TokenCosts, Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from .errors import render_error, reword, stream_error
@@ -42,5 +42,10 @@ def provider() -> Provider:
         prefixes=("/v1/messages", "/v1/"),
         claim_header=VERSION_HEADER,
         response_headers=response_headers,
-        traits=Traits(anthropic_tokens=True, tool_call_id_prefix="toolu_01"),
+        traits=Traits(
+            tokens=TokenCosts(reply_priming=0, system=4),
+            tool_call_id_prefix="toolu_01",
+            model_prefixes=("claude",),
+        ),
+        rank=1,
     )

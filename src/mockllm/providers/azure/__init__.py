@@ -8,7 +8,7 @@
 * ``/openai/models`` (versioned) for ``AzureOpenAI().models.list()``.
 
 Requests are answered as ``provider: azure`` with OpenAI's token counting and tool-call ids
-(the same :class:`~mockllm.engine.Traits`) and a copy of OpenAI's catalogue. docs/azure.md
+(the same :class:`~mockllm.core.traits.Traits`) and a copy of OpenAI's catalogue. docs/azure.md
 is the user's guide.
 """
 
@@ -20,6 +20,7 @@ from uuid import UUID
 from ...core.traits import Traits
 from ...wire import Handler, HttpCall, header_value
 from ..base import Provider, RouteSpec
+from ..openai.interface import guess_tokenizer
 from .errors import render_error, reword, stream_error
 from .models import MODELS
 from .routes import (
@@ -79,5 +80,6 @@ def provider() -> Provider:
         prefixes=("/openai/",),
         response_headers=response_headers,
         # OpenAI's traits: exact tiktoken counts, "call_" tool-call ids.
-        traits=Traits(openai_model_names=True),
+        traits=Traits(tokenizer_for=guess_tokenizer),
+        rank=2,
     )

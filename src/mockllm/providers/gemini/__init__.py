@@ -64,5 +64,9 @@ def provider() -> Provider:
         prefixes=("/v1beta/", "/v1/"),
         claim_header=GOOGLE_KEY_HEADER,
         response_headers=response_headers,
-        traits=Traits(tool_call_id_prefix=ID_PREFIX),
+        traits=Traits(
+            tool_call_id_prefix=ID_PREFIX,
+            model_prefixes=("gemini", "gemma", "text-embedding-00"),
+        ),
+        rank=3,
     )

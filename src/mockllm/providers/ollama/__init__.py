@@ -40,5 +40,6 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "reasoning", "embeddings"}),
         prefixes=("/api/",),
         traits=Traits(tool_call_id_prefix="call_"),
+        rank=4,
         state={"ollama.loaded": lambda _limits: LoadedModels()},
     )

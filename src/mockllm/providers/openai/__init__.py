@@ -8,7 +8,7 @@ from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from . import completions, embeddings, moderations, responses, stored
 from .errors import render_error, reword, stream_error
-from .models import MODELS, delete_model
+from .models import MODELS, delete_model, guess_tokenizer
 from .routes import chat_completions, list_models, retrieve_model
 
 
@@ -47,7 +47,8 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema"}),
         prefixes=("/v1/",),
         response_headers=response_headers,
-        traits=Traits(openai_model_names=True),
+        traits=Traits(tokenizer_for=guess_tokenizer),
+        rank=0,
         state={**responses.state(), stored.STATE: stored.factory()},
     )
 

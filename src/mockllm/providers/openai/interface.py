@@ -12,7 +12,7 @@ from .completions import answer as completions_answer
 from .completions import encode as encode_completion
 from .embeddings import create as create_embeddings
 from .errors import render_error, reword, stream_error
-from .models import MODELS
+from .models import MODELS, guess_tokenizer
 from .routes import chat_turn
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "completions_answer",
     "create_embeddings",
     "encode_completion",
+    "guess_tokenizer",
     "render_error",
     "respond",
     "reword",

@@ -230,3 +230,16 @@ MODELS: tuple[ModelInfo, ...] = tuple(
         owned_by="openai-internal",
     ),
 )
+
+
+def guess_tokenizer(model: str) -> str:
+    """The encoding an OpenAI model name outside the catalogue implies (tiktoken's own
+    table of model names and prefixes); ``o200k_base`` when it implies neither
+    ``o200k_base`` nor ``cl100k_base``."""
+    import tiktoken.model
+
+    try:
+        name = tiktoken.model.encoding_name_for_model(model)
+    except KeyError:
+        return "o200k_base"
+    return name if name in ("o200k_base", "cl100k_base") else "o200k_base"

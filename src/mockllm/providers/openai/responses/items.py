@@ -27,7 +27,8 @@ def item_id(prefix: str) -> str:
 # --- input items: canonical stored form -------------------------------------------------
 
 
-def _part(part: Any, assistant: bool) -> Item:
+def content_part(part: Any, assistant: bool = False) -> Item:
+    """A content part in its canonical stored form (an image's defaults filled in)."""
     if isinstance(part, p.InputText | p.OutputText):
         if assistant:
             return {"type": "output_text", "annotations": [], "logprobs": [], "text": part.text}
@@ -50,11 +51,11 @@ def _content(content: str | list[Any], assistant: bool) -> list[Item]:
         if assistant:
             return [{"type": "output_text", "annotations": [], "logprobs": [], "text": content}]
         return [{"type": "input_text", "text": content}]
-    return [_part(part, assistant) for part in content]
+    return [content_part(part, assistant) for part in content]
 
 
 def _output(output: str | list[Any]) -> str | list[Item]:
-    return output if isinstance(output, str) else [_part(part, False) for part in output]
+    return output if isinstance(output, str) else [content_part(part, False) for part in output]
 
 
 def input_items(body: p.PromptFields, resolve: Callable[[str], Item]) -> list[Item]:
@@ -125,7 +126,7 @@ def prompt_item(prompt: p.PromptParam) -> Item:
         elif isinstance(value, p.InputText):
             lines.append(f"{name}: {value.text}")
         else:
-            others.append(_part(value, False))
+            others.append(content_part(value, False))
     return {
         "id": item_id("msg_"),
         "type": "message",

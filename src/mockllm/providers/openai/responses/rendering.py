@@ -12,7 +12,7 @@ from typing import Any
 
 from ....core.types import Choice, Completion
 from . import protocol as p
-from .items import Item, item_id
+from .items import Item, content_part, item_id
 
 
 def _format_echo(text: p.TextConfig | None) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def _prompt_echo(prompt: p.PromptParam | None) -> dict[str, Any] | None:
     if prompt is None:
         return None
     variables = {
-        name: value if isinstance(value, str) else value.model_dump(exclude_none=True)
+        name: value if isinstance(value, str) else content_part(value)
         for name, value in (prompt.variables or {}).items()
     }
     return {"id": prompt.id, "variables": variables, "version": prompt.version}
