@@ -291,6 +291,14 @@ RESPONSE_SEEDS: list[Any] = [
     },
     {"model": "o3", "input": "think", "background": True, "previous_response_id": "@response"},
     {"model": "gpt-4o", "input": [{"type": "item_reference", "id": "@item"}]},
+    {
+        "model": "gpt-4o",
+        "prompt": {
+            "id": "pmpt_1",
+            "version": "2",
+            "variables": {"city": "Paris", "photo": {"type": "input_image", "image_url": IMAGE}},
+        },
+    },
 ]
 
 COMPLETION_SEEDS: list[Any] = [
@@ -581,6 +589,13 @@ BODIES: dict[str, list[Any]] = {
     "chat": CHAT_SEEDS,
     "responses": RESPONSE_SEEDS,
     "input_tokens": [*RESPONSE_SEEDS, {"input": "no model"}],
+    "compact": [
+        *RESPONSE_SEEDS,
+        {"model": "gpt-4o", "previous_response_id": "@response"},
+        {"model": "gpt-4o", "input": [{"type": "compaction", "encrypted_content": "gAAAAABeA=="}]},
+        {"input": "no model"},
+    ],
+    "chat.update": [{"metadata": {"k": "v"}}, {"metadata": None}, {}],
     "completions": COMPLETION_SEEDS,
     "embeddings": EMBEDDING_SEEDS,
     "moderations": MODERATION_SEEDS,
@@ -645,6 +660,7 @@ GEMINI_HEADERS = {"x-goog-api-key": "key"}
 AZURE_HEADERS = {"api-key": "key"}
 AZURE_QUERY = {"api-version": ["2024-10-21", ""]}
 RESPONSE_IDS = ["@response", "@background", "resp_missing"]
+CHAT_IDS = ["@chat", "chatcmpl-missing"]
 
 
 def _fixed(path: str) -> st.SearchStrategy[str]:
@@ -668,6 +684,46 @@ def targets() -> list[Target]:
             "GET",
             segment(OPENAI_MODELS).map(lambda m: f"/v1/models/{m}"),
         ),
+        Target(
+            "openai:models.delete",
+            "DELETE",
+            segment(OPENAI_MODELS).map(lambda m: f"/v1/models/{m}"),
+        ),
+        Target(
+            "openai:chat.list",
+            "GET",
+            _fixed("/v1/chat/completions"),
+            query={
+                "limit": NUMBERS,
+                "order": ["asc", "desc", "up"],
+                "after": ["@chat", "x"],
+                "model": ["gpt-4o", "nope"],
+                "metadata[k]": ["v", ""],
+            },
+        ),
+        Target(
+            "openai:chat.retrieve",
+            "GET",
+            segment(CHAT_IDS).map(lambda c: f"/v1/chat/completions/{c}"),
+        ),
+        Target(
+            "openai:chat.update",
+            "POST",
+            segment(CHAT_IDS).map(lambda c: f"/v1/chat/completions/{c}"),
+            "chat.update",
+        ),
+        Target(
+            "openai:chat.delete",
+            "DELETE",
+            segment(CHAT_IDS).map(lambda c: f"/v1/chat/completions/{c}"),
+        ),
+        Target(
+            "openai:chat.messages.list",
+            "GET",
+            segment(CHAT_IDS).map(lambda c: f"/v1/chat/completions/{c}/messages"),
+            query={"limit": NUMBERS, "order": ["asc", "desc", "up"], "after": ["@message", "x"]},
+        ),
+        Target("openai:responses.compact", "POST", _fixed("/v1/responses/compact"), "compact"),
         Target("openai:responses.create", "POST", _fixed("/v1/responses"), "responses"),
         Target(
             "openai:responses.input_tokens",
@@ -1302,8 +1358,16 @@ def fuzz() -> Iterator[Fuzz]:
             first = state.create_response(metadata={"k": "v"})
             background = state.create_response(background=True)
             items = client.get(f"/v1/responses/{first['id']}/input_items").json()["data"]
+            chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+            kept = client.post("/v1/chat/completions", json=chat | {"store": True}).json()
             state.live.update(
-                {"@response": first["id"], "@background": background["id"], "@item": items[0]["id"]}
+                {
+                    "@response": first["id"],
+                    "@background": background["id"],
+                    "@item": items[0]["id"],
+                    "@chat": kept["id"],
+                    "@message": f"{kept['id']}-0",
+                }
             )
             yield state
     finally:

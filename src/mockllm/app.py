@@ -404,6 +404,11 @@ def startup_summary(app: MockLLMApp, url: str | None = None) -> list[str]:
         f"config: {where} ({len(rules.responses)} responses, {len(rules.rules)} rules{watched})",
         f"dialects: {', '.join(dialects) or 'none'}",
     ]
+    settings = services.settings
+    if settings.validators or settings.stages:
+        lines.append(
+            f"validators: {settings.validators or 'none'}; stages: {settings.stages or 'none'}"
+        )
     if url is not None:
         lines.append(f"serving on {url} (OpenAI-style SDKs: base_url {url}/v1)")
     lines.append(

@@ -13,6 +13,7 @@ from mockllm.core.errors import MockError
 from mockllm.core.models import ModelInfo
 from mockllm.core.tokens import Tokenizer
 from mockllm.providers.ollama.context import ContextCodec
+from mockllm.providers.ollama.encode import Counts, timestamp
 from mockllm.providers.ollama.models import MODELS, canonical_name, full_name, local_model
 from mockllm.providers.ollama.params import (
     FOREVER_NS,
@@ -22,7 +23,6 @@ from mockllm.providers.ollama.params import (
     parse_keep_alive,
     parse_options,
 )
-from mockllm.providers.ollama.translate import Counts, timestamp
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
-import openai
 import pytest
-from openai import AsyncOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
+import openai
 from mockllm.testing import MockServer
+from openai import AsyncOpenAI, OpenAI
 
 SKY = "what colour is the sky?"
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."

@@ -8,7 +8,6 @@ import json
 from typing import Any, Literal
 
 import pytest
-from openai import OpenAI
 from openai.types.chat import (
     ChatCompletion,
     ChatCompletionMessageParam,
@@ -17,6 +16,7 @@ from openai.types.chat import (
 )
 
 from mockllm.core.tokens import Tokenizer
+from openai import OpenAI
 
 SKY = "what colour is the sky?"
 SKY_ANSWER = "The sky is blue during a clear day due to a phenomenon called Rayleigh scattering."

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
+import openai
 from mockllm.testing import MockServer
 
 CONFIG = """

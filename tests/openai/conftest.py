@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from openai import OpenAI
 
 from mockllm.testing import MockServer
+from openai import OpenAI
 
 CONFIG = """
 models:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import anthropic
 import httpx
-import openai
 import pytest
-from openai import OpenAI
 
+import openai
 from mockllm.testing import MockServer
+from openai import OpenAI
 from openapi_schemas import assert_valid
 
 FINE_TUNED = "ft:gpt-4o-mini-2024-07-18:acme::abc123"

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import openai
 import pytest
-from openai import OpenAI
 
+import openai
 from mockllm.testing import MockServer
+from openai import OpenAI
 from openapi_schemas import assert_valid
 
 PROMPT: Any = {"id": "pmpt_abc123", "version": "2", "variables": {"city": "Paris", "unit": "C"}}
@@ -37,12 +37,10 @@ def test_a_prompt_without_input_is_answered(sdk: OpenAI) -> None:
 
 
 def test_a_prompt_with_input_comes_before_it(sdk: OpenAI) -> None:
-    response = sdk.responses.create(
-        model="gpt-4o", prompt=PROMPT, input="what colour is the sky?"
-    )
+    response = sdk.responses.create(model="gpt-4o", prompt=PROMPT, input="what colour is the sky?")
     assert response.output_text == "Blue."  # the last user message is the input
-    items = list(sdk.responses.input_items.list(response.id, order="asc"))
-    texts = [getattr(i, "content")[0].text for i in items]
+    items: list[Any] = list(sdk.responses.input_items.list(response.id, order="asc"))
+    texts = [i.content[0].text for i in items]
     assert texts == ["city: Paris\nunit: C", "what colour is the sky?"]
 
 
@@ -96,9 +94,7 @@ def test_input_or_prompt_is_required(sdk: OpenAI) -> None:
     assert caught.value.param == "input"
     assert caught.value.code == "missing_required_parameter"
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.post(
-            "/responses", cast_to=httpx.Response, body={"model": "gpt-4o", "prompt": {"v": 1}}
-        )
+        sdk.post("/responses", cast_to=httpx.Response, body={"model": "gpt-4o", "prompt": {"v": 1}})
     assert caught.value.param == "prompt.id"
     # A response without a prompt echoes none, as before.
     plain = sdk.responses.with_raw_response.create(model="gpt-4o", input="hi")

@@ -9,17 +9,17 @@ import asyncio
 from typing import Any
 
 import httpx
-import openai
 import pytest
-from openai import OpenAI
 from starlette.routing import Route
 
+import openai
 from mockllm.app import _specificity, create_app
 from mockllm.core.errors import MockError
 from mockllm.providers.base import Provider, RouteSpec
 from mockllm.settings import Settings
 from mockllm.testing import MockServer
 from mockllm.wire import HttpCall, JsonResult, Result
+from openai import OpenAI
 from openapi_schemas import assert_valid
 
 CONVERSATION: list[Any] = [
@@ -67,9 +67,7 @@ def test_the_app_routes_literal_paths_first() -> None:
     capture = paths.index("/v1/responses/{response_id}")
     assert paths.index("/v1/responses/compact") < capture
     assert paths.index("/v1/responses/input_tokens") < capture
-    assert paths.index("/v1/chat/completions") < paths.index(
-        "/v1/chat/completions/{completion_id}"
-    )
+    assert paths.index("/v1/chat/completions") < paths.index("/v1/chat/completions/{completion_id}")
 
 
 def _error(error: MockError, call: HttpCall) -> JsonResult:
@@ -172,18 +170,18 @@ def test_compact_continues_a_stored_response_and_feeds_the_next_turn(sdk: OpenAI
     assert len(kept) == 1 and getattr(kept[0], "role", None) == "user"
     assert item.type == "compaction"
     # The compacted output is the next request's input, as the docs have it.
-    follow = sdk.responses.create(
-        model="gpt-4o",
-        input=[
-            *(i.model_dump(exclude_none=True, warnings=False) for i in compacted.output),
-            {"role": "user", "content": "what colour is the sky?"},
-        ],
-    )
+    next_input: list[Any] = [
+        *(i.model_dump(exclude_none=True, warnings=False) for i in compacted.output),
+        {"role": "user", "content": "what colour is the sky?"},
+    ]
+    follow = sdk.responses.create(model="gpt-4o", input=next_input)
     assert follow.output_text == "Blue."
     # Compacting again folds the earlier compaction into the new one.
     again = sdk.responses.compact(model="gpt-4o", previous_response_id=follow.id)
-    assert [getattr(i, "role", None) for i in again.output[:-1]] == ["user", "user"]
-    assert again.output[-1].encrypted_content != item.encrypted_content
+    *users, newer = again.output
+    assert [getattr(i, "role", None) for i in users] == ["user", "user"]
+    assert newer.type == "compaction"
+    assert newer.encrypted_content != item.encrypted_content
 
 
 def test_compact_errors(sdk: OpenAI) -> None:

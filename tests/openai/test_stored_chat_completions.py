@@ -11,10 +11,9 @@ import dataclasses
 from typing import Any
 
 import httpx
-import openai
 import pytest
-from openai import OpenAI
 
+import openai
 from mockllm.app import create_app
 from mockllm.core.limits import Limits
 from mockllm.plugins import discover_providers
@@ -22,6 +21,7 @@ from mockllm.providers.openai import stored
 from mockllm.providers.openai.stored import ChatStore, StoredCompletion
 from mockllm.settings import Settings
 from mockllm.testing import MockServer
+from openai import OpenAI
 from openapi_schemas import assert_valid
 
 SKY: Any = [{"role": "user", "content": "what colour is the sky?"}]
@@ -50,9 +50,10 @@ def test_a_stored_completion_is_retrieved(sdk: OpenAI) -> None:
 
 
 def test_not_stored_without_store_true(sdk: OpenAI) -> None:
-    for store in (False, None):
-        extra = {} if store is None else {"store": store}
-        created = sdk.chat.completions.create(model="gpt-4o", messages=SKY, **extra)
+    for created in (
+        sdk.chat.completions.create(model="gpt-4o", messages=SKY, store=False),
+        sdk.chat.completions.create(model="gpt-4o", messages=SKY),
+    ):
         with pytest.raises(openai.NotFoundError):
             sdk.chat.completions.retrieve(created.id)
     assert list(sdk.chat.completions.list()) == []
@@ -74,9 +75,9 @@ def test_a_streamed_completion_is_stored_too(sdk: OpenAI) -> None:
 
 
 def test_list_filters_orders_and_pages(sdk: OpenAI) -> None:
-    ids = [
-        create(sdk, metadata={"run": "a", "n": str(n)}, model="gpt-4o").id for n in range(3)
-    ] + [create(sdk, metadata={"run": "b"}, model="gpt-4o-mini").id]
+    ids = [create(sdk, metadata={"run": "a", "n": str(n)}, model="gpt-4o").id for n in range(3)] + [
+        create(sdk, metadata={"run": "b"}, model="gpt-4o-mini").id
+    ]
     assert [c.id for c in sdk.chat.completions.list()] == ids  # oldest first by default
     assert [c.id for c in sdk.chat.completions.list(order="desc")] == ids[::-1]
     assert [c.id for c in sdk.chat.completions.list(model="gpt-4o-mini")] == ids[3:]
