@@ -388,3 +388,12 @@ def test_context_length_is_worded_by_each_dialect(server: MockServer) -> None:
     )
     assert gemini.status_code == 400
     assert gemini.json()["error"]["message"].startswith("The input token count (")
+
+
+def test_responses_reasoning_effort_needs_a_reasoning_model(oai: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        oai.responses.create(model="gpt-4o", input="hi", reasoning={"effort": "low"})
+    error = _openai_error(refused.value)
+    assert error["param"] == "reasoning.effort"
+    assert error["code"] == "unsupported_parameter"
+    assert oai.responses.create(model="gpt-5", input="hi", reasoning={"effort": "low"}).output

@@ -97,7 +97,8 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "tools": [TOOL],
         "tool_choice": {"type": "function", "name": "get_weather"},
     },
-    "reasoning": {"input": "think", "reasoning": {"effort": "low"}},
+    # A reasoning model: gpt-4o refuses reasoning.effort, as the real API does.
+    "reasoning": {"model": "gpt-5", "input": "think", "reasoning": {"effort": "low"}},
     "summary": {
         "input": "think",
         "reasoning": {"summary": "auto"},

@@ -7,18 +7,19 @@ from ``call.services``; nothing lives at module level.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
 from ....core.errors import MockError
-from ....core.events import paced
-from ....wire import HttpCall, JsonResult, Result, StreamResult, header_value
-from ...validation import parse_json
+from ....core.types import Completion
+from ....serving import Turn, generation
+from ....wire import HttpCall, JsonResult, Result, StreamResult
+from ...validation import parse_body, parse_json
 from ..errors import invalid_request
 from . import compaction, translate
 from .items import item_id, prompt_item
@@ -159,14 +160,12 @@ def _stored(call: HttpCall) -> StoredResponse:
     return found
 
 
-async def create(call: HttpCall) -> Result:
+def create_turn(call: HttpCall) -> Turn:
     """``POST /v1/responses``: a ``Response`` object, or its event stream. Without
     ``input``, a ``prompt`` (stored template reference) is the conversation: the user
-    message of :func:`~.items.prompt_item`."""
-    try:
-        body = parse_json(CreateResponse, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    message of :func:`~.items.prompt_item`. The response is stored (unless ``store:
+    false``) once the engine has answered."""
+    body = parse_body(CreateResponse, call.body, lambda exc: invalid_request(exc, call.body))
     if body.input is None and body.prompt is None:
         raise _missing_input()
     store = _store(call)
@@ -180,29 +179,31 @@ async def create(call: HttpCall) -> Result:
         stream=bool(body.stream),
         metadata=body.metadata,
     )
-    completion = call.services.engine.complete(request)
-    rendering = translate.Rendering.create(body, completion, time.time())
-    final = rendering.response()
-    if body.store is not False:
-        store.put(
-            StoredResponse(
+
+    def render(completion: Completion) -> tuple[translate.Rendering, dict[str, Any]]:
+        rendering = translate.Rendering.create(body, completion, time.time())
+        final = rendering.response()
+        if body.store is not False:
+            stored = StoredResponse(
                 rendering.id,
                 final,
                 body.previous_response_id,
                 ctx.items,
                 rendering,
                 background=bool(body.background),
-            ),
-            call.services.limits,
-        )
-    headers = {"x-mockllm-rule": header_value(completion.rule or "(default)")}
-    if body.stream:
-        frames = translate.stream(rendering, final)
-        chunks = _visible(paced(completion, frames))
-        return StreamResult(chunks, headers=headers, paced=bool(completion.delay_per_char))
-    if completion.delay_total:
-        await asyncio.sleep(completion.delay_total)
-    return JsonResult(final, headers=headers)
+            )
+            store.put(stored, call.services.limits)
+        return rendering, final
+
+    return Turn(
+        request,
+        encode=lambda c: render(c)[1],
+        frames=lambda c: translate.stream(*render(c)),
+        wrap=_visible,
+    )
+
+
+create = generation(create_turn)
 
 
 async def retrieve(call: HttpCall) -> Result:

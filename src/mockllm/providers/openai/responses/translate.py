@@ -94,4 +94,11 @@ def decode(
         response_format=response_format(body.text),
         headers=headers,
         metadata=metadata or {},
+        reasoning=_reasoning(body),
     )
+
+
+def _reasoning(body: p.PromptFields) -> str | None:
+    """``reasoning.effort`` when the request sets an effort (checked against the model)."""
+    config = getattr(body, "reasoning", None)
+    return "reasoning.effort" if config is not None and config.effort is not None else None
