@@ -34,6 +34,7 @@ from .rules.watcher import watch_config
 from .services import Services
 from .serving import Hooks, Stage, Validator
 from .settings import Settings
+from .state import MemoryCounters
 from .wire import Endpoint, JsonResult, NotFound
 
 log = logging.getLogger("mockllm")
@@ -352,7 +353,8 @@ def create_app(
         model_owners=registry.model_owners(),
     )
     tokenizer = Tokenizer()
-    engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, limits=limits)
+    counters = MemoryCounters(limits.counters_max, limits.counters_ttl_seconds)
+    engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, counters, limits=limits)
     services = Services(
         settings,
         store,
@@ -410,7 +412,10 @@ def startup_summary(app: MockLLMApp, url: str | None = None) -> list[str]:
             f"validators: {settings.validators or 'none'}; stages: {settings.stages or 'none'}"
         )
     if url is not None:
-        lines.append(f"serving on {url} (OpenAI-style SDKs: base_url {url}/v1)")
+        first = next(iter(services.providers), None)
+        prefix = first.prefixes[0].rstrip("/") if first is not None and first.prefixes else ""
+        hint = f" ({first.name}-style SDKs: base_url {url}{prefix})" if prefix else ""
+        lines.append(f"serving on {url}{hint}")
     lines.append(
         "own URLs: /-/health, /-/reset, /-/stats"
         + (" (admin token required)" if services.settings.admin_token else "")

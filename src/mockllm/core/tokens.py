@@ -38,6 +38,7 @@ import binascii
 import gzip
 import hashlib
 import importlib.resources
+import io
 import logging
 import mmap
 import os
@@ -85,8 +86,8 @@ _PATTERNS = {
     "cl100k_base": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",  # noqa: E501
 }
 
-OPENAI_COSTS = TokenCosts()
-"""The default accounting (OpenAI chat's)."""
+DEFAULT_COSTS = TokenCosts()
+"""The default accounting (see :class:`~mockllm.core.traits.TokenCosts`)."""
 CACHED_TEXT_CHARS = 2048
 CACHED_TEXTS = 4096
 LONG_TEXT_CHARS = 64 * 1024
@@ -201,14 +202,15 @@ def _get_encoding_offline(name: str) -> tiktoken.Encoding:
 
 # --- the compact table ---------------------------------------------------------------------
 #
-# One file per encoding: a header, then three arrays in the machine's byte order.
+# One file per encoding: a header, then four arrays in the machine's byte order.
 #
+#   bytes    uint32[256]      the rank of each single byte (every byte is a token)
 #   offsets  uint32[top + 2]  token r is blob[offsets[r]:offsets[r + 1]] (empty: no token r)
 #   slots    uint32[2**k]     open addressing by zlib.crc32 of the token's bytes, linear
 #                             probing: rank + 1, 0 for an empty slot (load factor < 0.4)
 #   blob     the tokens' bytes, by rank
 
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"mockbpe" + (b"l" if sys.byteorder == "little" else b"b")
 _HEADER = struct.Struct("<8sIIII32s")  # magic, format, len(offsets), len(slots), blob bytes,
 #                                         sha256 of the vocabulary file it was built from
@@ -221,36 +223,38 @@ def _table_file_name(name: str) -> str:
 
 def build_table(name: str) -> bytes:
     """The compact table of encoding ``name`` (the file's whole content), from the
-    vocabulary shipped in this package. About 0.2 s for ``o200k_base``."""
+    vocabulary shipped in this package. About 0.2 s for ``o200k_base``; the vocabulary is
+    read line by line (its ranks increase), so little garbage is left behind."""
     data = _shipped_vocabulary(name)
-    decode = binascii.a2b_base64
-    tokens: dict[int, bytes] = {}
-    for line in data.splitlines():
-        if line:
-            token, number = line.split()
-            tokens[int(number)] = decode(token)
-    top = max(tokens)
-    size = 1 << max(4, (len(tokens) * 5 // 2).bit_length())
+    size = 1 << max(4, (data.count(b"\n") * 5 // 2).bit_length())
     mask = size - 1
-    offsets = array("I", bytes(4 * (top + 2)))
     slots = array("I", bytes(4 * size))
+    offsets = array("I")
+    single = array("I", [_NO_RANK - 1]) * 256
     blob = bytearray()
-    crc32 = zlib.crc32
-    for rank in range(top + 1):
-        offsets[rank] = len(blob)
-        found = tokens.get(rank)
-        if found is None:
+    decode, crc32 = binascii.a2b_base64, zlib.crc32
+    for line in io.BytesIO(data):
+        if not line.strip():
             continue
-        blob += found
-        slot = crc32(found) & mask
+        encoded, number = line.split()
+        rank = int(number)
+        if rank < len(offsets):
+            raise ValueError(f"the ranks of vocabulary {name} do not increase")
+        while len(offsets) <= rank:  # a rank without a token gets an empty entry
+            offsets.append(len(blob))
+        token = decode(encoded)
+        blob += token
+        if len(token) == 1:
+            single[token[0]] = rank
+        slot = crc32(token) & mask
         while slots[slot]:
             slot = (slot + 1) & mask
         slots[slot] = rank + 1
-    offsets[top + 1] = len(blob)
+    offsets.append(len(blob))
     header = _HEADER.pack(
         _MAGIC, _FORMAT, len(offsets), size, len(blob), bytes.fromhex(_SHA256[name])
     )
-    return b"".join((header, offsets.tobytes(), slots.tobytes(), bytes(blob)))
+    return b"".join((header, single.tobytes(), offsets.tobytes(), slots.tobytes(), blob))
 
 
 def _check_table(table: mmap.mmap | bytes, name: str) -> bool:
@@ -265,7 +269,7 @@ def _check_table(table: mmap.mmap | bytes, name: str) -> bool:
         and n_offsets >= 2
         and n_slots > 0
         and n_slots & (n_slots - 1) == 0
-        and len(table) == _HEADER.size + 4 * (n_offsets + n_slots) + blob
+        and len(table) == _HEADER.size + 4 * (256 + n_offsets + n_slots) + blob
     )
 
 
@@ -330,6 +334,8 @@ class _Vocab:
         _, _, n_offsets, n_slots, _, _ = _HEADER.unpack_from(table, 0)
         view = memoryview(table)
         at = _HEADER.size
+        byte_ranks = view[at : at + 4 * 256].cast("I").tolist()
+        at += 4 * 256
         offsets = view[at : at + 4 * n_offsets].cast("I")
         at += 4 * n_offsets
         slots = view[at : at + 4 * n_slots].cast("I")
@@ -344,8 +350,7 @@ class _Vocab:
             _PATTERNS[name].replace("$", r"\Z")  # Rust's $ is the end of the text only
         )
         self.rank = _rank_function(table, offsets, slots, at)
-        byte_ranks = [self.rank(bytes((byte,)), _NO_RANK) for byte in range(256)]
-        if _NO_RANK in byte_ranks:
+        if max(byte_ranks) >= self._top:
             raise ValueError(f"the compact table of {name} lacks single bytes")
         self._byte_ranks = byte_ranks
 
@@ -621,7 +626,7 @@ class Tokenizer:
         tools: Iterable[ToolSpec],
         encoding: str,
         *,
-        costs: TokenCosts = OPENAI_COSTS,
+        costs: TokenCosts = DEFAULT_COSTS,
         stop_above: int | None = None,
     ) -> int:
         """Prompt tokens of a whole conversation with the fixed ``costs`` of its service,
