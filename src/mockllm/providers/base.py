@@ -67,7 +67,10 @@ class Provider:
       (stored responses, loaded models...): a name, unique across providers (prefix it with
       the provider's name), and a factory ``(Limits) -> object`` that the app factory calls
       once per app. Handlers reach it with ``call.services.state(name)``. An object with a
-      ``clear()`` method is cleared by ``POST /-/reset``.
+      ``clear()`` method is cleared by ``POST /-/reset``; one with a
+      ``stats() -> dict[str, int]`` method reports what it keeps (``entries`` and
+      ``bytes`` by convention: :class:`~mockllm.state.bounded.BoundedStore`'s), which
+      ``GET /-/stats`` shows as ``<name>.<figure>``.
     """
 
     name: str

@@ -12,7 +12,8 @@ from ...core.models import ModelInfo
 from ...serving import Turn, generation
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
-from . import translate
+from .decode import decode
+from .encode import encode, stream
 from .errors import invalid_request
 from .protocol import CountTokensRequest, MessagesRequest
 
@@ -33,12 +34,12 @@ def messages_turn(call: HttpCall) -> Turn:
     info = _model(call, body.model)
     if body.max_tokens > info.max_output_tokens:
         raise too_many_output_tokens(body.max_tokens, info, "max_tokens")
-    request = translate.decode(body, call.headers)
+    request = decode(body, call.headers)
     message_id = new_id("msg_01", 11)
     return Turn(
         request,
-        encode=lambda c: translate.encode(c, message_id),
-        frames=lambda c: translate.stream(c, message_id),
+        encode=lambda c: encode(c, message_id),
+        frames=lambda c: stream(c, message_id),
     )
 
 
@@ -50,7 +51,7 @@ async def count_tokens(call: HttpCall) -> Result:
     """``POST /v1/messages/count_tokens``: ``{"input_tokens": n}``."""
     body = parse_body(CountTokensRequest, call.body, lambda exc: invalid_request(exc, call.body))
     info = _model(call, body.model)
-    request = translate.decode(body, call.headers, endpoint="count_tokens")
+    request = decode(body, call.headers, endpoint="count_tokens")
     return JsonResult({"input_tokens": call.services.engine.prompt_tokens(request, info)})
 
 

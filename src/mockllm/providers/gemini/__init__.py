@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
+from .calls import GOOGLE_KEY_HEADER
 from .errors import render_error, reword, stream_error
+from .listing import list_models
 from .models import MODELS
-from .routes import GOOGLE_KEY_HEADER, ID_PREFIX, list_models, models_resource
+from .routes import ID_PREFIX, models_resource
 
 
 def response_headers(call: HttpCall) -> dict[str, str]:

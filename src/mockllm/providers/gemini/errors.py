@@ -2,20 +2,25 @@
 
 Every error is ``{"error": {"code": <HTTP status>, "message": ..., "status": <google.rpc
 code name>}}``; a 429 with a ``retry-after`` carries a ``google.rpc.RetryInfo`` detail, as
-the real service does. In a stream the same envelope is a ``data:`` event.
+the real service does. In an SSE stream the same envelope is a ``data:`` event; in a
+JSON-array stream, the array's last element.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from ...core.errors import MockError
-from ...wire import HttpCall, JsonResult
+from ...wire import SERVER_ERROR_MESSAGE, HttpCall, JsonResult
 from ..validation import BOUNDS, is_member_name
+
+log = logging.getLogger("mockllm.gemini")
 
 STATUS_BY_CODE = {
     400: "INVALID_ARGUMENT",
@@ -90,6 +95,25 @@ def render_error(error: MockError, call: HttpCall) -> JsonResult:
 def stream_error(error: MockError, call: HttpCall) -> bytes:
     """The error as one ``alt=sse`` event (google-genai raises it as an ``APIError``)."""
     return b"data: " + orjson.dumps(error_body(error)) + b"\r\n\r\n"
+
+
+async def array_guard(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A JSON-array stream whose failure still ends as valid JSON: the error envelope as
+    the array's last element."""
+    started = False
+    error: MockError
+    try:
+        async for chunk in chunks:
+            started = started or bool(chunk)
+            yield chunk
+        return
+    except MockError as exc:
+        error = exc
+    except Exception:
+        log.exception("error while streaming a Gemini JSON array")
+        error = MockError("server", SERVER_ERROR_MESSAGE)
+    body = orjson.dumps(error_body(error))
+    yield (b",\r\n" + body + b"]") if started else (b"[" + body + b"]")
 
 
 _NOT_ENABLED = {

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from ...core.traits import Traits
 from ..base import Provider, RouteSpec
+from .embeddings import embed, embeddings
 from .errors import render_error, stream_error
 from .management import ps, pull, root, show, tags, version
 from .models import MODELS
-from .routes import chat, embed, embeddings, generate
+from .routes import chat, generate
 from .runtime import LoadedModels
 
 

@@ -15,11 +15,11 @@ import orjson
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult, Result, StreamResult
 from . import protocol as p
+from .encode import NDJSON, line, timestamp
 from .errors import bad_request, model_not_found
 from .models import MODIFIED_AT, LocalModel, local_model
-from .routes import NDJSON, parse
-from .runtime import LoadedModels, resolve
-from .translate import timestamp
+from .routes import parse
+from .runtime import loaded_models, resolve
 
 VERSION = "0.12.6"
 RUNNING = b"Ollama is running"
@@ -126,7 +126,7 @@ async def show(call: HttpCall) -> Result:
 async def ps(call: HttpCall) -> Result:
     """``GET /api/ps``: the models served recently, until their ``keep_alive`` expires."""
     models = []
-    for local, expires, context in call.services.state("ollama.loaded", LoadedModels).running():
+    for local, expires, context in loaded_models(call).running():
         entry = _summary(local)
         del entry["modified_at"]
         entry.update(expires_at=timestamp(expires), size_vram=local.size)
@@ -136,9 +136,9 @@ async def ps(call: HttpCall) -> Result:
 
 
 async def _progress(local: LocalModel | None) -> AsyncIterator[bytes]:
-    yield orjson.dumps({"status": "pulling manifest"}) + b"\n"
+    yield line({"status": "pulling manifest"})
     if local is None:
-        yield orjson.dumps({"error": PULL_NOT_FOUND}) + b"\n"
+        yield line({"error": PULL_NOT_FOUND})
         return
     layer = {
         "status": f"pulling {local.digest[:12]}",
@@ -146,9 +146,9 @@ async def _progress(local: LocalModel | None) -> AsyncIterator[bytes]:
         "total": local.size,
         "completed": local.size,
     }
-    yield orjson.dumps(layer) + b"\n"
+    yield line(layer)
     for status in ("verifying sha256 digest", "writing manifest", "success"):
-        yield orjson.dumps({"status": status}) + b"\n"
+        yield line({"status": status})
 
 
 async def pull(call: HttpCall) -> Result:

@@ -1,31 +1,37 @@
-"""Ollama inference handlers: ``/api/chat``, ``/api/generate``, ``/api/embed`` and the
-legacy ``/api/embeddings``. Thin glue between the wire and the engine, with the checks
-Ollama's server makes before it generates (capabilities, ``think``, raw mode...)."""
+"""Ollama generation handlers: ``/api/chat`` and ``/api/generate``. Thin glue between the
+wire and the engine, with the checks Ollama's server makes before it generates
+(capabilities, ``think``, raw mode...), and the request parsing the other handlers
+(:mod:`.embeddings`, :mod:`.management`) share."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ...core.embeddings import embed as embed_text
 from ...core.events import Frame
 from ...core.types import ChatRequest, Completion
 from ...serving import Turn, generation
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_json
 from . import protocol as p
-from . import translate
 from .context import ContextCodec
-from .errors import bad_request, invalid_body, model_not_found, model_not_pulled
-from .models import DEFAULT_NUM_CTX, full_name
+from .decode import decode_chat, decode_generate, image_is_base64
+from .encode import (
+    NDJSON,
+    encode_chat,
+    encode_generate,
+    load_answer,
+    stream_chat,
+    stream_generate,
+)
+from .errors import bad_request, invalid_body, model_not_found
+from .models import full_name
 from .params import parse_format, parse_keep_alive, parse_options, parse_think
-from .runtime import LoadedModels, Resolved, resolve
+from .runtime import Resolved, loaded_models, resolve
 
-NDJSON = "application/x-ndjson"
 CONTEXT_EXCEEDED = "the input length exceeds the context length"
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -48,7 +54,7 @@ def _check_think(model: Resolved, think: bool | str | None) -> None:
 
 def _check_images(images: list[str]) -> None:
     for data in images:
-        offset = translate.image_is_base64(data)
+        offset = image_is_base64(data)
         if offset is not None:
             raise bad_request(f"illegal base64 data at input byte {offset}")
 
@@ -94,11 +100,6 @@ def _turn(
     )
 
 
-def loaded_models(call: HttpCall) -> LoadedModels:
-    """The app's loaded models (per-app state ``ollama.loaded``)."""
-    return call.services.state("ollama.loaded", LoadedModels)
-
-
 def chat_turn(call: HttpCall) -> Turn | Result:
     """``POST /api/chat``."""
     loaded = loaded_models(call)
@@ -113,7 +114,7 @@ def chat_turn(call: HttpCall) -> Turn | Result:
     messages = body.messages or []
     if not messages and keep_alive == 0:
         loaded.unload(model.local.id)
-        return JsonResult(translate.load_answer(model.name, "unload", chat=True))
+        return JsonResult(load_answer(model.name, "unload", chat=True))
     if "completion" not in model.local.capabilities:
         raise bad_request(f'"{model.name}" does not support chat')
     if body.tools and "tools" not in model.local.capabilities:
@@ -122,8 +123,8 @@ def chat_turn(call: HttpCall) -> Turn | Result:
     _check_images([data for m in messages for data in m.images or ()])
     loaded.touch(model.local, keep_alive, options.num_ctx)
     if not messages:
-        return JsonResult(translate.load_answer(model.name, "load", chat=True))
-    request = translate.decode_chat(body, call.headers, model.id, options, response_format)
+        return JsonResult(load_answer(model.name, "load", chat=True))
+    request = decode_chat(body, call.headers, model.id, options, response_format)
     thinking = think is not False
     return _turn(
         call,
@@ -131,8 +132,8 @@ def chat_turn(call: HttpCall) -> Turn | Result:
         model,
         options.num_ctx,
         body.truncate is not False,
-        lambda c: translate.encode_chat(c, model.name, thinking),
-        lambda c: translate.stream_chat(c, model.name, thinking),
+        lambda c: encode_chat(c, model.name, thinking),
+        lambda c: stream_chat(c, model.name, thinking),
     )
 
 
@@ -149,7 +150,7 @@ def generate_turn(call: HttpCall) -> Turn | Result:
     keep_alive = parse_keep_alive(body.keep_alive)
     if not body.prompt and keep_alive == 0:
         loaded.unload(model.local.id)
-        return JsonResult(translate.load_answer(model.name, "unload", chat=False))
+        return JsonResult(load_answer(model.name, "unload", chat=False))
     if body.raw and (body.template or body.system or body.context):
         raise bad_request("raw mode does not support template, system, or context")
     caps = model.local.capabilities
@@ -161,12 +162,10 @@ def generate_turn(call: HttpCall) -> Turn | Result:
     _check_images(body.images or [])
     loaded.touch(model.local, keep_alive, options.num_ctx)
     if not body.prompt:
-        return JsonResult(translate.load_answer(model.name, "load", chat=False))
+        return JsonResult(load_answer(model.name, "load", chat=False))
     codec = ContextCodec(call.services.tokenizer, model.info.tokenizer)
     history = codec.decode(body.context) if body.context else []
-    request = translate.decode_generate(
-        body, call.headers, model.id, options, response_format, history
-    )
+    request = decode_generate(body, call.headers, model.id, options, response_format, history)
     thinking = think is not False
     prompt = body.prompt
 
@@ -183,74 +182,10 @@ def generate_turn(call: HttpCall) -> Turn | Result:
         model,
         options.num_ctx,
         body.truncate is not False,
-        lambda c: translate.encode_generate(c, model.name, thinking, context(c)),
-        lambda c: translate.stream_generate(c, model.name, thinking, context(c)),
+        lambda c: encode_generate(c, model.name, thinking, context(c)),
+        lambda c: stream_generate(c, model.name, thinking, context(c)),
     )
 
 
 chat = generation(chat_turn)
 generate = generation(generate_turn)
-
-
-async def embed(call: HttpCall) -> Result:
-    """``POST /api/embed``: unit vectors from :func:`mockllm.core.embeddings.embed`,
-    of the model's embedding length (``dimensions`` truncates and renormalizes)."""
-    body = parse(call, p.EmbedRequest, "EmbedRequest")
-    inputs = _inputs(body.input)
-    if not body.model:
-        raise bad_request("model is required")
-    model = resolve(call, body.model, model_not_found)
-    options = parse_options(body.options)
-    keep_alive = parse_keep_alive(body.keep_alive)
-    loaded_models(call).touch(model.local, keep_alive, options.num_ctx)
-    if not inputs:
-        return JsonResult({"model": model.name, "embeddings": []})
-    tokenizer = call.services.tokenizer
-    encoding = model.info.tokenizer
-    window = min(options.num_ctx or DEFAULT_NUM_CTX, model.local.context_length)
-    size = model.local.embedding_length
-    vectors = []
-    total = 0
-    for text in inputs:
-        tokens = tokenizer.encode(text, encoding)
-        if len(tokens) > window:
-            if body.truncate is False:
-                raise bad_request(CONTEXT_EXCEEDED)
-            tokens = tokens[:window]
-            text = "".join(tokenizer.pieces(tokens, encoding, partial=False))
-        total += len(tokens)
-        vectors.append(_vector(text, size, body.dimensions))
-    answer = {"model": model.name, "embeddings": vectors, **translate.embed_metrics(total)}
-    return JsonResult(answer)
-
-
-async def embeddings(call: HttpCall) -> Result:
-    """``POST /api/embeddings`` (legacy): ``{"embedding": [...]}``."""
-    body = parse(call, p.EmbeddingRequest, "EmbeddingRequest")
-    if not body.model:
-        raise bad_request("model is required")
-    model = resolve(call, body.model, model_not_pulled)
-    options = parse_options(body.options)
-    loaded_models(call).touch(model.local, parse_keep_alive(body.keep_alive), options.num_ctx)
-    if not body.prompt:
-        return JsonResult({"embedding": []})
-    return JsonResult({"embedding": embed_text(body.prompt, model.local.embedding_length)})
-
-
-def _inputs(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value] if value else []
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise bad_request("invalid input type")
-
-
-def _vector(text: str, size: int, dimensions: int | None) -> list[float]:
-    vector = embed_text(text, size)
-    if dimensions is not None and 0 < dimensions < size:
-        head = vector[:dimensions]
-        norm = math.sqrt(sum(v * v for v in head)) or 1.0
-        vector = [v / norm for v in head]
-    return vector

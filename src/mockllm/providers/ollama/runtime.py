@@ -90,3 +90,8 @@ class LoadedModels:
             del self._models[model_id]
         ordered = sorted(self._models.values(), key=lambda v: -v.expires_ns)
         return [(v.local, v.expires_ns, v.num_ctx) for v in ordered]
+
+
+def loaded_models(call: HttpCall) -> LoadedModels:
+    """The app's loaded models (per-app state ``ollama.loaded``)."""
+    return call.services.state("ollama.loaded", LoadedModels)

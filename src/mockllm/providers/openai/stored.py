@@ -14,16 +14,14 @@ request's messages, and served by
 
 Lists are OpenAI's cursor pages (``{"object": "list", "data", "first_id", "last_id",
 "has_more"}``); an unknown id is OpenAI's 404. The :class:`ChatStore` is per-app state
-(``Provider.state`` name :data:`STATE`, cleared by ``POST /-/reset``), bounded like the
-Responses store: by count, by bytes (``limits.store_max_bytes``) and by age
-(``limits.store_ttl_seconds``), the least recently used forgotten first. docs/chat-store.md
-is the user's guide.
+(``Provider.state`` name :data:`STATE`, cleared by ``POST /-/reset``, counted by
+``GET /-/stats``), bounded like the Responses store but apart from it: by count, by bytes
+(``limits.store_max_bytes``) and by age (``limits.store_ttl_seconds``), the least recently
+used forgotten first. docs/chat-store.md is the user's guide.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +34,8 @@ from ...core.events import Frame
 from ...core.limits import Limits
 from ...core.types import Completion
 from ...serving import Turn
+from ...state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
+from ...state.bounded import BoundedStore
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_json
 from .errors import invalid_request
@@ -44,7 +44,6 @@ from .responses.routes import int_param, order_param, query_params
 
 STATE = "openai.chat_store"
 """The store's name among the app's provider states (``call.services.state(STATE)``)."""
-DEFAULT_CAPACITY = 10_000
 _OVERHEAD = 1024
 """Bytes counted per stored completion on top of its JSON (the objects around it)."""
 
@@ -71,60 +70,15 @@ def _size(body: Json, messages: tuple[Json, ...]) -> int:
     return _OVERHEAD + len(orjson.dumps(body)) + sum(len(orjson.dumps(m)) for m in messages)
 
 
-class ChatStore:
+class ChatStore(BoundedStore[StoredCompletion]):
     """Stored chat completions by id, in creation order for listing and least recently
-    used order for forgetting, bounded by count, bytes and age. All operations are
-    synchronous and run on the event loop, so they need no lock."""
-
-    def __init__(
-        self,
-        capacity: int = DEFAULT_CAPACITY,
-        limits: Limits | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.capacity = capacity
-        self.limits = limits or Limits()
-        self._clock = clock
-        self._used: OrderedDict[str, StoredCompletion] = OrderedDict()  # least recent first
-        self._created: dict[str, StoredCompletion] = {}  # oldest first
-        self.bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._created)
-
-    def __contains__(self, completion_id: object) -> bool:
-        return completion_id in self._created
-
-    def _expired(self, stored: StoredCompletion, now: float) -> bool:
-        return now - stored.created >= self.limits.store_ttl_seconds
-
-    def _drop_expired(self) -> None:
-        now = self._clock()
-        while self._created:
-            oldest = next(iter(self._created.values()))
-            if not self._expired(oldest, now):
-                return
-            self.delete(oldest.id)
-
-    def get(self, completion_id: str) -> StoredCompletion | None:
-        """The stored completion, marked as recently used; None when unknown, deleted,
-        forgotten or expired."""
-        found = self._created.get(completion_id)
-        if found is None:
-            return None
-        if self._expired(found, self._clock()):
-            self.delete(completion_id)
-            return None
-        self._used.move_to_end(completion_id)
-        return found
+    used order for forgetting, bounded by count, bytes and age
+    (:class:`~mockllm.state.bounded.BoundedStore`). All operations are synchronous and run
+    on the event loop, so they need no lock."""
 
     def completions(self) -> list[StoredCompletion]:
         """Every stored completion, oldest first (expired ones are forgotten first)."""
-        self._drop_expired()
-        return list(self._created.values())
+        return self._entries.values()
 
     def put(self, stored: StoredCompletion) -> None:
         """Keep ``stored``, forgetting expired completions, then the least recently used
@@ -132,15 +86,9 @@ class ChatStore:
         whole byte bound is not kept."""
         if not stored.size:
             stored.size = _size(stored.body, stored.messages)
-        self.delete(stored.id)
-        self._drop_expired()
-        if stored.size > self.limits.store_max_bytes:
-            return
-        stored.created = self._clock()
-        self._used[stored.id] = stored
-        self._created[stored.id] = stored
-        self.bytes += stored.size
-        self._shrink()
+        created = self._entries.put(stored.id, stored, stored.size)
+        if created is not None:
+            stored.created = created
 
     def update_metadata(self, completion_id: str, metadata: dict[str, str]) -> Json | None:
         """Replace the metadata of a stored completion; its new body, None when unknown."""
@@ -148,31 +96,9 @@ class ChatStore:
         if found is None:
             return None
         found.body = found.body | {"metadata": metadata}
-        size = _size(found.body, found.messages)
-        self.bytes += size - found.size
-        found.size = size
-        self._shrink()
+        found.size = _size(found.body, found.messages)
+        self._entries.resize(completion_id, found.size)
         return found.body
-
-    def delete(self, completion_id: str) -> bool:
-        """Forget a completion; False when it was not stored."""
-        found = self._created.pop(completion_id, None)
-        if found is None:
-            return False
-        del self._used[completion_id]
-        self.bytes -= found.size
-        return True
-
-    def clear(self) -> None:
-        """Forget every completion (``POST /-/reset``)."""
-        self._used.clear()
-        self._created.clear()
-        self.bytes = 0
-
-    def _shrink(self) -> None:
-        while len(self._used) > self.capacity or self.bytes > self.limits.store_max_bytes:
-            evicted_id = next(iter(self._used))
-            self.delete(evicted_id)
 
 
 def factory(capacity: int = DEFAULT_CAPACITY) -> Callable[[Limits], ChatStore]:

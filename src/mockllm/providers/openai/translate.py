@@ -62,7 +62,15 @@ def _parts(content: str | list[Any] | None) -> tuple[Part, ...]:
     return tuple(out)
 
 
+_PLAIN = frozenset({p.UserMessage, p.SystemMessage, p.DeveloperMessage})
+"""Message types decoded as their role, content and name (most messages)."""
+
+
 def _message(message: Any) -> Message:
+    if type(message) in _PLAIN:
+        content = message.content
+        parts = (TextPart(content),) if type(content) is str else _parts(content)
+        return Message(message.role, parts, (), None, message.name)
     if isinstance(message, p.AssistantMessage):
         calls = tuple(
             ToolCall(c.id, c.function.name, c.function.arguments)
@@ -81,24 +89,30 @@ def _message(message: Any) -> Message:
     return Message(message.role, _parts(message.content), name=message.name)
 
 
+_MODES = {mode: ToolChoice(mode) for mode in ("auto", "none", "required")}
+"""The tool choices that name no tool (immutable, so shared by all requests)."""
+
+
 def _tool_choice(choice: Any) -> ToolChoice:
-    if choice is None or choice == "auto":
-        return ToolChoice("auto")
-    if choice in ("none", "required"):
-        return ToolChoice(choice)
+    if choice is None:
+        return _MODES["auto"]
+    if type(choice) is str:  # a literal mode (validated)
+        return _MODES[choice]
     if isinstance(choice, p.NamedToolChoice):
         return ToolChoice("named", choice.function.name)
     if isinstance(choice, p.NamedCustomChoice):
         return ToolChoice("named", choice.custom.name)
     mode = choice.allowed_tools.get("mode", "auto")
-    return ToolChoice("required" if mode == "required" else "auto")
+    return _MODES["required" if mode == "required" else "auto"]
 
 
 def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatRequest:
     """The neutral request for a validated Chat Completions body; raises
     :class:`MockError` for combinations the real API rejects."""
     stop: tuple[str, ...] = ()
-    if isinstance(body.stop, str):
+    if body.stop is None:
+        pass
+    elif isinstance(body.stop, str):
         stop = (body.stop,)
     elif body.stop:
         if len(body.stop) > 4:
@@ -117,31 +131,32 @@ def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatReq
             param="stream_options",
             code="invalid_value",
         )
-    tools = tuple(
-        ToolSpec(t.function.name, t.function.description or "", t.function.parameters or {})
-        if isinstance(t, p.FunctionTool)
-        else ToolSpec(str(t.custom.get("name", "")), str(t.custom.get("description", "")))
-        for t in body.tools or ()
-    )
+    tools: tuple[ToolSpec, ...] = ()
+    if body.tools:
+        tools = tuple(
+            ToolSpec(t.function.name, t.function.description or "", t.function.parameters or {})
+            if isinstance(t, p.FunctionTool)
+            else ToolSpec(str(t.custom.get("name", "")), str(t.custom.get("description", "")))
+            for t in body.tools
+        )
     response_format = None
     if body.response_format is not None:
         response_format = body.response_format.model_dump(by_alias=True, exclude_none=True)
-    max_tokens = body.max_completion_tokens or body.max_tokens
     return ChatRequest(
-        provider="openai",
-        endpoint="chat.completions",
-        model=body.model,
-        messages=tuple(_message(m) for m in body.messages),
-        tools=tools,
-        tool_choice=_tool_choice(body.tool_choice),
-        max_tokens=max_tokens,
-        stop=stop,
-        n=body.n or 1,
-        stream=bool(body.stream),
-        response_format=response_format,
-        headers=headers,
-        metadata=body.metadata or {},
-        reasoning="reasoning_effort" if body.reasoning_effort is not None else None,
+        "openai",
+        "chat.completions",
+        body.model,
+        tuple([_message(m) for m in body.messages]),
+        tools,
+        _tool_choice(body.tool_choice),
+        body.max_completion_tokens or body.max_tokens,
+        stop,
+        body.n or 1,
+        bool(body.stream),
+        response_format,
+        headers,
+        body.metadata or {},
+        "reasoning_effort" if body.reasoning_effort is not None else None,
     )
 
 

@@ -10,15 +10,14 @@ id of the response it continues: a ``previous_response_id`` chain is stored by r
 so a chain of N turns costs N turns of memory, not N^2. Continuing from a response whose
 ancestor was forgotten is a 404 naming the missing one.
 
-It is per-app state (``Provider.state`` name :data:`STATE`, built by the app factory and
-cleared by ``POST /-/reset``), never module-level. All operations are synchronous and run
-on the event loop, so they need no lock.
+It is per-app state (``Provider.state`` name :data:`STATE`, built by the app factory,
+cleared by ``POST /-/reset`` and counted by ``GET /-/stats``), never module-level. All
+operations are synchronous and run on the event loop, so they need no lock.
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +26,12 @@ import orjson
 
 from ....core.errors import MockError
 from ....core.limits import Limits
+from ....state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
+from ....state.bounded import BoundedStore
 from .rendering import Rendering
 
 STATE = "openai.responses"
 """The store's name among the app's provider states (``call.services.state(STATE)``)."""
-DEFAULT_CAPACITY = 10_000
 _OVERHEAD = 1024
 """Bytes counted per stored response on top of its JSON (the objects around it)."""
 
@@ -71,9 +71,9 @@ def factory(capacity: int = DEFAULT_CAPACITY) -> Callable[[Limits], ResponseStor
     return build
 
 
-class ResponseStore:
+class ResponseStore(BoundedStore[StoredResponse]):
     """An LRU map of response id to :class:`StoredResponse`, with an index of item ids,
-    bounded by count, bytes and age."""
+    bounded by count, bytes and age (:class:`~mockllm.state.bounded.BoundedStore`)."""
 
     def __init__(
         self,
@@ -82,36 +82,9 @@ class ResponseStore:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.capacity = capacity
-        self.limits = limits or Limits()
-        self._clock = clock
-        self._responses: OrderedDict[str, StoredResponse] = OrderedDict()
-        self.bytes = 0
+        super().__init__(capacity, limits, clock=clock)
         # item id -> (item, how many stored responses hold it)
         self._items: dict[str, tuple[dict[str, Any], int]] = {}
-
-    def __len__(self) -> int:
-        return len(self._responses)
-
-    def __contains__(self, response_id: object) -> bool:
-        return response_id in self._responses
-
-    def _expired(self, stored: StoredResponse, now: float) -> bool:
-        return now - stored.created >= self.limits.store_ttl_seconds
-
-    def get(self, response_id: str) -> StoredResponse | None:
-        """The stored response, marked as recently used; None when unknown, forgotten or
-        expired."""
-        found = self._responses.get(response_id)
-        if found is None:
-            return None
-        if self._expired(found, self._clock()):
-            self.delete(response_id)
-            return None
-        self._responses.move_to_end(response_id)
-        return found
 
     def conversation(self, stored: StoredResponse) -> tuple[dict[str, Any], ...]:
         """Every item a request continuing from ``stored`` starts with: the items of the
@@ -149,39 +122,13 @@ class ResponseStore:
                 + len(orjson.dumps(stored.body))
                 + sum(len(orjson.dumps(item)) for item in stored.input_items)
             )
-        if stored.id in self._responses:
-            self.delete(stored.id)
-        now = self._clock()
-        while self._responses:
-            oldest = next(iter(self._responses.values()))
-            if not self._expired(oldest, now):
-                break
-            self.delete(oldest.id)
-        if stored.size > self.limits.store_max_bytes:
+        created = self._entries.put(stored.id, stored, stored.size)
+        if created is None:
             return
-        stored.created = now
-        self._responses[stored.id] = stored
-        self.bytes += stored.size
+        stored.created = created
         for item in self._indexed(stored):
             held = self._items.get(item["id"])
             self._items[item["id"]] = (item, held[1] + 1 if held else 1)
-        while len(self._responses) > self.capacity or self.bytes > self.limits.store_max_bytes:
-            _, evicted = self._responses.popitem(last=False)
-            self._forgotten(evicted)
-
-    def clear(self) -> None:
-        """Forget every response (``POST /-/reset``)."""
-        self._responses.clear()
-        self._items.clear()
-        self.bytes = 0
-
-    def delete(self, response_id: str) -> bool:
-        """Forget a response; False when it was not stored."""
-        found = self._responses.pop(response_id, None)
-        if found is None:
-            return False
-        self._forgotten(found)
-        return True
 
     def item(self, item_id: str) -> dict[str, Any] | None:
         """An input or output item of a stored response, by id (``item_reference``)."""
@@ -192,8 +139,8 @@ class ResponseStore:
     def _indexed(stored: StoredResponse) -> list[dict[str, Any]]:
         return [i for i in stored.own_items() if i.get("id")]
 
-    def _forgotten(self, stored: StoredResponse) -> None:
-        self.bytes -= stored.size
+    def _left(self, key: str, stored: StoredResponse) -> None:
+        """A response left the store: its items are held by one response fewer."""
         for item in self._indexed(stored):
             held = self._items.get(item["id"])
             if held is None:

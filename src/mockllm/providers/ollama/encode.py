@@ -1,22 +1,14 @@
-"""Ollama native API <-> neutral types (wire-formats.md section 7, pitfalls P28 to P30).
+"""Neutral completion -> Ollama's answer (wire-formats.md section 7, pitfalls P28 to P30).
 
-Requests: ``/api/chat`` and ``/api/generate`` bodies become a :class:`ChatRequest`
-(``provider="ollama"``, ``endpoint`` ``chat`` or ``generate``). Ollama links a tool result
-to its call by ``tool_name`` (ollama-python drops call ids), so the history's calls get
-deterministic ids and each ``tool`` message is linked to the earliest unanswered call of
-that tool: rules' ``tool_result: {tool: ...}`` works as in every dialect.
-
-Replies: NDJSON, one compact JSON object per ``\\n``-terminated line and never a blank line;
-the last object has ``done: true``, ``done_reason`` and the counters. Durations are in
-nanoseconds, derived from the token counts (deterministic, plausible for a local GPU).
+NDJSON, one compact JSON object per ``\\n``-terminated line and never a blank line; the last
+object has ``done: true``, ``done_reason`` and the counters. Durations are in nanoseconds,
+derived from the token counts (deterministic, plausible for a local GPU).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,20 +22,10 @@ from ...core.events import (
     TextDelta,
     iter_events,
 )
-from ...core.types import (
-    ChatRequest,
-    Completion,
-    ImagePart,
-    Message,
-    OtherPart,
-    Part,
-    Role,
-    TextPart,
-    ToolCall,
-    ToolSpec,
-)
-from . import protocol as p
-from .params import Options
+from ...core.types import Completion, ToolCall
+
+NDJSON = "application/x-ndjson"
+"""The media type of Ollama's streamed answers (and of ``/api/pull``'s progress)."""
 
 LOAD_DURATION = 14_952_917
 """The model is already loaded: a constant few milliseconds."""
@@ -53,19 +35,6 @@ EVAL_NS_PER_TOKEN = 16_000_000
 """Generation at about 62 tokens a second."""
 OVERHEAD = 1_283_041
 """Templating, sampling setup and the HTTP round within the server."""
-
-_ROLES: dict[str, Role] = {
-    "system": "system",
-    "user": "user",
-    "assistant": "assistant",
-    "tool": "tool",
-}
-_IMAGE_TYPES = (
-    ("iVBOR", "image/png"),
-    ("/9j/", "image/jpeg"),
-    ("R0lGOD", "image/gif"),
-    ("UklGR", "image/webp"),
-)
 
 
 # --- timestamps and counters --------------------------------------------------------------
@@ -118,130 +87,6 @@ def embed_metrics(prompt_tokens: int) -> dict[str, int]:
     }
 
 
-# --- requests ------------------------------------------------------------------------------
-
-
-def _image(data: str) -> ImagePart:
-    media_type = next((t for prefix, t in _IMAGE_TYPES if data.startswith(prefix)), None)
-    return ImagePart(media_type=media_type, data=data)
-
-
-def call_id(message: int, position: int, name: str) -> str:
-    """A deterministic id for a history tool call that came without one."""
-    digest = hashlib.blake2b(f"{message}:{position}:{name}".encode(), digest_size=4)
-    return "call_" + digest.hexdigest()
-
-
-def _messages(wire: list[p.Message]) -> list[Message]:
-    out: list[Message] = []
-    pending: list[ToolCall] = []  # calls not answered yet, oldest first
-    for index, message in enumerate(wire):
-        role = _ROLES.get(message.role or "", "user")
-        parts: list[Part] = []
-        if message.content:
-            parts.append(TextPart(message.content))
-        parts.extend(_image(data) for data in message.images or ())
-        if message.thinking:
-            parts.append(OtherPart("thinking", message.thinking))
-        if role == "tool":
-            out.append(_tool_result(index, message, tuple(parts), pending))
-            continue
-        calls: list[ToolCall] = []
-        for position, wire_call in enumerate(message.tool_calls or ()):
-            function = wire_call.function or p.ToolCallFunction()
-            name = function.name or ""
-            arguments = orjson.dumps(function.arguments or {}).decode()
-            calls.append(ToolCall(wire_call.id or call_id(index, position, name), name, arguments))
-        pending.extend(calls)
-        out.append(Message(role, tuple(parts), tuple(calls)))
-    return out
-
-
-def _tool_result(
-    index: int, message: p.Message, parts: tuple[Part, ...], pending: list[ToolCall]
-) -> Message:
-    """A ``tool`` message linked to the call it answers: by ``tool_call_id`` when given,
-    else the earliest unanswered call of ``tool_name``, else the earliest unanswered call."""
-    linked = None
-    if message.tool_call_id:
-        linked = next((c for c in pending if c.id == message.tool_call_id), None)
-    if linked is None and message.tool_name:
-        linked = next((c for c in pending if c.name == message.tool_name), None)
-    if linked is None and not message.tool_name and not message.tool_call_id and pending:
-        linked = pending[0]
-    if linked is not None:
-        pending.remove(linked)
-        return Message("tool", parts, tool_call_id=linked.id)
-    orphan = message.tool_call_id or call_id(index, 0, message.tool_name or "")
-    return Message("tool", parts, tool_call_id=orphan, name=message.tool_name or None)
-
-
-def _tools(tools: list[p.Tool] | None) -> tuple[ToolSpec, ...]:
-    specs = []
-    for tool in tools or ():
-        function = tool.function or p.ToolFunction()
-        specs.append(
-            ToolSpec(function.name or "", function.description or "", function.parameters or {})
-        )
-    return tuple(specs)
-
-
-def decode_chat(
-    body: p.ChatRequest,
-    headers: Mapping[str, str],
-    model: str,
-    options: Options,
-    response_format: Mapping[str, Any] | None,
-) -> ChatRequest:
-    """The neutral request for a validated ``/api/chat`` body; ``model`` is the name the
-    catalogue knows it by."""
-    return ChatRequest(
-        provider="ollama",
-        endpoint="chat",
-        model=model,
-        messages=tuple(_messages(body.messages or [])),
-        tools=_tools(body.tools),
-        max_tokens=options.num_predict,
-        stop=options.stop,
-        stream=body.stream is not False,
-        response_format=response_format,
-        headers=headers,
-    )
-
-
-def decode_generate(
-    body: p.GenerateRequest,
-    headers: Mapping[str, str],
-    model: str,
-    options: Options,
-    response_format: Mapping[str, Any] | None,
-    history: list[Message],
-) -> ChatRequest:
-    """The neutral request for a validated ``/api/generate`` body: the system prompt, the
-    turns decoded from ``context`` (``history``), then the prompt as the user's message
-    (a ``suffix`` is kept as a non-text part: counted, not part of the prompt)."""
-    messages: list[Message] = []
-    if body.system:
-        messages.append(Message("system", (TextPart(body.system),)))
-    messages.extend(history)
-    parts: list[Part] = [TextPart(body.prompt or "")]
-    parts.extend(_image(data) for data in body.images or ())
-    if body.suffix:
-        parts.append(OtherPart("suffix", body.suffix))
-    messages.append(Message("user", tuple(parts)))
-    return ChatRequest(
-        provider="ollama",
-        endpoint="generate",
-        model=model,
-        messages=tuple(messages),
-        max_tokens=options.num_predict,
-        stop=options.stop,
-        stream=body.stream is not False,
-        response_format=response_format,
-        headers=headers,
-    )
-
-
 # --- replies -------------------------------------------------------------------------------
 
 
@@ -273,7 +118,8 @@ def _tool_calls(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _line(value: dict[str, Any]) -> bytes:
+def line(value: dict[str, Any]) -> bytes:
+    """``value`` as one NDJSON line: compact JSON and ``\\n``."""
     return orjson.dumps(value) + b"\n"
 
 
@@ -322,7 +168,7 @@ def stream_chat(completion: Completion, model: str, thinking: bool) -> Iterator[
         else:
             continue
         chunk = {"model": model, "created_at": timestamp(), "message": message, "done": False}
-        yield event, _line(chunk)
+        yield event, line(chunk)
     final = {
         "model": model,
         "created_at": timestamp(),
@@ -331,7 +177,7 @@ def stream_chat(completion: Completion, model: str, thinking: bool) -> Iterator[
         "done_reason": done_reason(completion),
         **counts(completion, thinking).metrics(),
     }
-    yield None, _line(final)
+    yield None, line(final)
 
 
 def _generate_final(
@@ -377,10 +223,10 @@ def stream_generate(
         else:
             continue
         chunk["done"] = False
-        yield event, _line(chunk)
+        yield event, line(chunk)
     final = {"model": model, "created_at": timestamp(), "response": ""}
     final.update(_generate_final(completion, model, thinking, context))
-    yield None, _line(final)
+    yield None, line(final)
 
 
 def load_answer(model: str, reason: str, chat: bool) -> dict[str, Any]:
@@ -393,15 +239,3 @@ def load_answer(model: str, reason: str, chat: bool) -> dict[str, Any]:
         answer["response"] = ""
     answer.update(done=True, done_reason=reason)
     return answer
-
-
-def image_is_base64(data: str) -> int | None:
-    """The offset of the first byte that is not valid base64 in ``data``, or None."""
-    try:
-        base64.b64decode(data, validate=True)
-    except ValueError:
-        for offset, char in enumerate(data):
-            if not (char.isalnum() or char in "+/="):
-                return offset
-        return len(data)
-    return None
