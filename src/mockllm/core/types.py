@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "stop_sequence", "content_filter", "refusal"]
 
@@ -49,11 +51,21 @@ Part = TextPart | ImagePart | OtherPart
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool call made by the assistant. ``arguments`` is JSON text, as OpenAI sends it."""
+    """A tool call made by the assistant. ``arguments`` is JSON text (the form some
+    protocols send); :meth:`arguments_object` is the JSON object others send."""
 
     id: str
     name: str
     arguments: str
+
+    def arguments_object(self) -> dict[str, Any]:
+        """The arguments as a JSON object; text that is not a JSON object (a rule may
+        script malformed arguments) is kept under ``"arguments"``."""
+        try:
+            value = orjson.loads(self.arguments or "{}")
+        except orjson.JSONDecodeError:
+            return {"arguments": self.arguments}
+        return value if isinstance(value, dict) else {"arguments": value}
 
 
 @dataclass(slots=True)

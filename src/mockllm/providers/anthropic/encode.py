@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from ...core.events import (
     ChoiceEnd,
     Frame,
@@ -45,16 +43,6 @@ def usage(completion: Completion, output_tokens: int | None = None) -> dict[str,
     }
 
 
-def tool_input(arguments: str) -> dict[str, Any]:
-    """Tool-call arguments as the JSON object Anthropic sends; text that is not a JSON
-    object (a rule may script malformed arguments) is kept under ``arguments``."""
-    try:
-        value = orjson.loads(arguments or "{}")
-    except orjson.JSONDecodeError:
-        return {"arguments": arguments}
-    return value if isinstance(value, dict) else {"arguments": value}
-
-
 def _content(choice: Choice) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if choice.reasoning:
@@ -70,7 +58,7 @@ def _content(choice: Choice) -> list[dict[str, Any]]:
                 "type": "tool_use",
                 "id": call.id,
                 "name": call.name,
-                "input": tool_input(call.arguments),
+                "input": call.arguments_object(),
             }
         )
     return blocks

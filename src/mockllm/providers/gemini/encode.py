@@ -48,16 +48,6 @@ def response_id() -> str:
     return "".join(_B64URL[(bits >> (6 * i)) & 63] for i in range(22))
 
 
-def args_object(arguments: str) -> dict[str, Any]:
-    """Tool-call arguments as the JSON object Gemini sends; text that is not a JSON object
-    (a rule may script malformed arguments) is kept under ``arguments``."""
-    try:
-        value = orjson.loads(arguments or "{}")
-    except orjson.JSONDecodeError:
-        return {"arguments": arguments}
-    return value if isinstance(value, dict) else {"arguments": value}
-
-
 def usage_metadata(completion: Completion, candidates: int | None = None) -> dict[str, Any]:
     """``usageMetadata``: ``candidatesTokenCount`` excludes the thoughts, which are counted in
     ``thoughtsTokenCount`` (present only when there were any) and in the total."""
@@ -79,7 +69,7 @@ def usage_metadata(completion: Completion, candidates: int | None = None) -> dic
 
 
 def _call_part(call: ToolCall) -> dict[str, Any]:
-    return {"functionCall": {"name": call.name, "args": args_object(call.arguments), "id": call.id}}
+    return {"functionCall": {"name": call.name, "args": call.arguments_object(), "id": call.id}}
 
 
 def _parts(choice: Choice, thoughts: bool) -> list[dict[str, Any]]:

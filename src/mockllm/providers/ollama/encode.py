@@ -94,16 +94,6 @@ def done_reason(completion: Completion) -> str:
     return "length" if completion.choices[0].finish_reason == "length" else "stop"
 
 
-def tool_arguments(arguments: str) -> dict[str, Any]:
-    """Arguments as the JSON object Ollama sends (P11); text that is not a JSON object (a
-    rule may script malformed arguments) is kept under ``arguments``."""
-    try:
-        value = orjson.loads(arguments or "{}")
-    except orjson.JSONDecodeError:
-        return {"arguments": arguments}
-    return value if isinstance(value, dict) else {"arguments": value}
-
-
 def _tool_calls(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
     return [
         {
@@ -111,7 +101,7 @@ def _tool_calls(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
             "function": {
                 "index": index,
                 "name": call.name,
-                "arguments": tool_arguments(call.arguments),
+                "arguments": call.arguments_object(),
             },
         }
         for index, call in enumerate(calls)
