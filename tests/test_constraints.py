@@ -397,3 +397,17 @@ def test_responses_reasoning_effort_needs_a_reasoning_model(oai: openai.OpenAI) 
     assert error["param"] == "reasoning.effort"
     assert error["code"] == "unsupported_parameter"
     assert oai.responses.create(model="gpt-5", input="hi", reasoning={"effort": "low"}).output
+
+
+def test_ollama_images_need_a_vision_model(server: MockServer) -> None:
+    client = ollama.Client(host=server.url)
+    try:
+        with pytest.raises(ollama.ResponseError) as refused:
+            client.chat(
+                model="llama3.2",
+                messages=[{"role": "user", "content": "what is this?", "images": ["AAAA"]}],
+            )
+        assert refused.value.status_code == 400
+        assert refused.value.error == "llama3.2:latest does not support images"
+    finally:
+        client.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...core.traits import Traits
 from ..base import Provider, RouteSpec
 from .embeddings import embed, embeddings
-from .errors import render_error, stream_error
+from .errors import render_error, reword, stream_error
 from .management import ps, pull, root, show, tags, version
 from .models import MODELS
 from .routes import chat, generate
@@ -37,6 +37,7 @@ def provider() -> Provider:
         ),
         render_error=render_error,
         stream_error=stream_error,
+        reword=reword,
         models=MODELS,
         capabilities=frozenset({"streaming", "tools", "vision", "reasoning", "embeddings"}),
         prefixes=("/api/",),

@@ -50,6 +50,24 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
     return orjson.dumps({"error": _message(error)}) + b"\n"
 
 
+def reword(error: MockError) -> MockError:
+    """The neutral core's structured errors in Ollama's words (``Provider.reword``)."""
+    detail = error.detail
+    if error.code == "context_length_exceeded":
+        return error.reworded("the input length exceeds the context length")
+    if error.code == "unsupported_capability":
+        model, capability = detail["model"], detail["capability"]
+        if capability == "reasoning":
+            return error.reworded(f'"{model}" does not support thinking')
+        if capability == "chat":
+            return error.reworded(f'"{model}" does not support chat')
+        feature = {"vision": "images", "json_schema": "structured outputs"}.get(
+            str(capability), str(capability)
+        )
+        return error.reworded(f"{model} does not support {feature}")
+    return error
+
+
 def bad_request(message: str) -> MockError:
     return MockError("invalid_request", message)
 
