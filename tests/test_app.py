@@ -208,6 +208,29 @@ def test_health(http: httpx.Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def test_stats_count_the_stored_responses_and_completions(http: httpx.Client) -> None:
+    """``GET /-/stats`` adds the entries and bytes of each store (each provider state with a
+    ``stats()``), and ``POST /-/reset`` empties both stores."""
+    stores = ("openai.responses", "openai.chat_store")
+
+    def figures() -> dict[str, int]:
+        stats: dict[str, int] = http.get("/-/stats").json()
+        return {k: v for k, v in stats.items() if k.startswith(stores)}
+
+    assert figures() == {f"{s}.{f}": 0 for s in stores for f in ("entries", "bytes")}
+    response = http.post("/v1/responses", json={"model": "gpt-4o", "input": "hello"})
+    assert response.status_code == 200, response.text
+    assert openai_answer(http.post("/v1/chat/completions", json=OPENAI_BODY | {"store": True}))
+    assert openai_answer(http.post("/v1/chat/completions", json=OPENAI_BODY))  # not stored
+    kept = figures()
+    assert kept["openai.responses.entries"] == kept["openai.chat_store.entries"] == 1
+    assert kept["openai.responses.bytes"] > 1024 and kept["openai.chat_store.bytes"] > 1024
+    reset = http.post("/-/reset").json()["reset"]
+    assert set(stores) <= set(reset)
+    assert set(figures().values()) == {0}
+    assert http.get(f"/v1/responses/{response.json()['id']}").status_code == 404
+
+
 # --- body size limit ----------------------------------------------------------------------------
 
 

@@ -55,7 +55,9 @@ class Services:
 
     def stats(self) -> dict[str, int]:
         """Sizes of what the server keeps across requests (bounded by :attr:`limits`), and
-        the asyncio tasks alive: what a soak test watches for growth."""
+        the asyncio tasks alive: what a soak test watches for growth. Every provider state
+        with a ``stats()`` method adds its figures as ``<state name>.<figure>`` (e.g.
+        ``openai.responses.entries``, ``openai.responses.bytes``)."""
         import asyncio
 
         counters = self.engine.counters
@@ -63,13 +65,18 @@ class Services:
             tasks = len(asyncio.all_tasks())
         except RuntimeError:  # no running loop (called outside the server)
             tasks = 0
-        return {
+        stats = {
             "asyncio_tasks": tasks,
             "sequence_counters": len(counters),
             "token_cache_entries": self.engine.token_cache[0],
             "token_cache_bytes": self.engine.token_cache[1],
             "config_reloads": self.store.reloads,
         }
+        for name, value in self.states.items():
+            report = getattr(value, "stats", None)
+            if callable(report):
+                stats.update((f"{name}.{figure}", int(n)) for figure, n in report().items())
+        return stats
 
     def reset(self) -> list[str]:
         """Reset the state that requests build up, leaving the config in force: sequence

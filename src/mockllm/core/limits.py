@@ -45,9 +45,10 @@ class Limits:
     token_cache_bytes: int = 32 * 1024 * 1024
     """Text kept by the engine's token cache, in bytes (UTF-8 length, approximately)."""
     store_max_bytes: int = 128 * 1024 * 1024
-    """Stored Responses (``store: true``), in bytes of their JSON; oldest dropped first."""
+    """Each store on its own (stored Responses; stored Chat Completions, ``store: true``),
+    in bytes of its entries' JSON; least recently used dropped first."""
     store_ttl_seconds: float = 3600.0
-    """Age after which a stored Response is dropped."""
+    """Age after which a stored Response or stored Chat Completion is dropped."""
     counters_max: int = 100_000
     """Sequence counters kept; least recently used dropped first."""
     counters_ttl_seconds: float = 3600.0

@@ -43,6 +43,11 @@ class MemoryCounters:
     At most ``max_entries`` counters are kept (the least recently advanced is dropped
     first), and a counter idle for ``ttl_seconds`` is forgotten (its conversation starts
     over). Keys are kept as 16-byte digests, so memory is bounded by the count alone.
+
+    Not a :class:`~mockllm.state.bounded.BoundedMap`: every advance makes its counter both
+    the newest and the most recently used, and nothing is counted in bytes, so one ordered
+    dict of tuples does what the map does with two orders and an entry object, in about 60%
+    of the time on this hot path (measured: 1.3 against 2.2 µs an advance).
     """
 
     def __init__(
