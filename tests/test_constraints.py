@@ -139,7 +139,7 @@ def test_json_schema_format_beats_a_text_mapping(oai: openai.OpenAI) -> None:
 
 
 def test_mapped_text_that_fits_the_schema_is_kept(oai: openai.OpenAI) -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"city": {"type": "string"}, "celsius": {"type": "integer"}},
         "required": ["city", "celsius"],
@@ -185,13 +185,14 @@ def _forced_tools(client: anthropic.Anthropic) -> None:
         {"name": "get_weather", "input_schema": WEATHER},
         {"name": "get_time", "input_schema": {"type": "object"}},
     ]
-    for choice in ({"type": "any"}, {"type": "tool", "name": "get_time"}):
+    choices: list[Any] = [{"type": "any"}, {"type": "tool", "name": "get_time"}]
+    for choice in choices:
         message = client.messages.create(
             model="claude-sonnet-4-5",
             max_tokens=500,
             messages=user(PROMPT),
             tools=tools,
-            tool_choice=choice,  # type: ignore[arg-type]
+            tool_choice=choice,
         )
         assert message.stop_reason == "tool_use"
         used = [b for b in message.content if b.type == "tool_use"]
@@ -222,7 +223,7 @@ def test_ollama_format_beats_a_text_mapping(server: MockServer) -> None:
             model="llama3.2", messages=user(PROMPT), format=Forecast.model_json_schema()
         )
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
     Forecast.model_validate_json(answer.message.content or "")
 
 
@@ -410,4 +411,4 @@ def test_ollama_images_need_a_vision_model(server: MockServer) -> None:
         assert refused.value.status_code == 400
         assert refused.value.error == "llama3.2:latest does not support images"
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
-from .serving import Hooks
 from .rules.store import ConfigStore
+from .serving import Hooks
 from .settings import Settings
 
 if TYPE_CHECKING:

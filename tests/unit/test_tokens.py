@@ -14,9 +14,9 @@ from mockllm.core.models import ModelRegistry
 from mockllm.core.tokens import ENCODINGS, Tokenizer
 from mockllm.core.types import Message, TextPart
 from mockllm.engine import Engine
-from mockllm.providers.openai.models import guess_tokenizer
 from mockllm.providers.anthropic.models import MODELS as ANTHROPIC_MODELS
 from mockllm.providers.openai.models import MODELS as OPENAI_MODELS
+from mockllm.providers.openai.models import guess_tokenizer
 from mockllm.rules.store import ConfigStore
 
 TOKENIZER = Tokenizer()
