@@ -1,16 +1,29 @@
 """Where a request's time goes inside mockllm, without the HTTP server.
 
 Calls the ASGI app directly with the benchmark's chat completion (the same rule and body as
-``bench/bench.py``), prints the microseconds per request, then a cProfile listing of the
-functions that cost the most. Run: ``.venv/bin/python bench/profile_app.py [requests]``.
+``bench/bench.py``), prints the microseconds per request (the best of several rounds, wall
+clock and CPU time), then a cProfile listing of the functions that cost the most. Run::
+
+    .venv/bin/python bench/profile_app.py                 # non-streaming, request log off
+    .venv/bin/python bench/profile_app.py --stream        # "stream": true
+    .venv/bin/python bench/profile_app.py --log           # request log on, as `mockllm serve`
+    .venv/bin/python bench/profile_app.py --no-profile    # figures only (A/B comparisons)
+
+``--log`` configures logging as ``mockllm serve`` does (uvicorn's handler and formatter),
+writing to ``/dev/null``: the figure then includes the cost of the request's log line.
+On a shared machine, compare two builds by alternating runs and read the best figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import copy
 import cProfile
+import gc
+import logging
+import logging.config
 import pstats
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,15 +39,15 @@ ANSWER = (
     "This reply has about fifty tokens: plain words, punctuation, numbers such as 42 and "
     "3.14159, a café, and a few longer words like tokenization and reproducibility."
 )
-BODY = orjson.dumps(
-    {
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "benchmark prompt"},
-        ],
-    }
-)
+REQUEST: dict[str, Any] = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "benchmark prompt"},
+    ],
+}
+BODY = orjson.dumps(REQUEST)
+STREAM_BODY = orjson.dumps({**REQUEST, "stream": True})
 HEADERS = [
     (b"host", b"127.0.0.1"),
     (b"content-type", b"application/json"),
@@ -43,9 +56,9 @@ HEADERS = [
 ]
 
 
-async def run(app: Any, count: int) -> None:
+async def run(app: Any, count: int, body: bytes = BODY) -> None:
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": BODY, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         return None
@@ -63,23 +76,62 @@ async def run(app: Any, count: int) -> None:
         await app(scope, receive, send)
 
 
+def log_like_serve() -> None:
+    """Logging as ``mockllm serve`` sets it up (cli.py), to /dev/null."""
+    import uvicorn.config
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["default"]["stream"] = open("/dev/null", "w")  # noqa: SIM115
+    config["loggers"]["mockllm"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    logging.config.dictConfig(config)
+
+
+def measure(app: Any, count: int, rounds: int, body: bytes) -> tuple[float, float]:
+    """Best wall-clock and best CPU microseconds per request over ``rounds`` rounds."""
+    walls, cpus = [], []
+    for _ in range(rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        asyncio.run(run(app, count, body))
+        walls.append((time.perf_counter() - wall) / count * 1e6)
+        cpus.append((time.process_time() - cpu) / count * 1e6)
+    return min(walls), min(cpus)
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("requests", nargs="?", type=int, default=20_000, help="per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds measured (best kept)")
+    parser.add_argument("--stream", action="store_true", help='"stream": true')
+    parser.add_argument("--log", action="store_true", help="request log on, as mockllm serve")
+    parser.add_argument("--no-profile", action="store_true", help="no cProfile listing")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (tottime...)")
+    parser.add_argument("--lines", type=int, default=25, help="cProfile lines printed")
+    args = parser.parse_args()
+    if args.log:
+        log_like_serve()
     folder = Path(tempfile.mkdtemp(prefix="mockllm-profile-"))
     config = folder / "bench.yml"
     config.write_text(f'responses:\n  "benchmark prompt": "{ANSWER}"\n', encoding="utf-8")
-    app = create_app(Settings(config=config, watch=False))
+    app = create_app(Settings(config=config, watch=False, request_log=args.log))
     app.services.tokenizer.encoding("o200k_base")
-    asyncio.run(run(app, 2_000))  # warm caches
-    started = time.perf_counter()
-    asyncio.run(run(app, count))
-    per_request = (time.perf_counter() - started) / count * 1e6
-    print(f"{per_request:.1f} µs per non-streaming chat completion, in process (no HTTP)")
+    body = STREAM_BODY if args.stream else BODY
+    asyncio.run(run(app, 2_000, body))  # warm caches
+    gc.collect()
+    gc.freeze()  # as the server does after start-up
+    wall, cpu = measure(app, args.requests, args.rounds, body)
+    kind = "streaming" if args.stream else "non-streaming"
+    log = "request log on" if args.log else "request log off"
+    print(
+        f"{wall:.1f} µs per {kind} chat completion in process (no HTTP; {log}; "
+        f"CPU {cpu:.1f} µs; best of {args.rounds} x {args.requests})"
+    )
+    if args.no_profile:
+        return
     profile = cProfile.Profile()
     profile.enable()
-    asyncio.run(run(app, count))
+    asyncio.run(run(app, args.requests, body))
     profile.disable()
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(20)
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
 
 
 if __name__ == "__main__":

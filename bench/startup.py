@@ -77,6 +77,7 @@ class StartupError(Exception):
 @dataclass
 class Run:
     start_s: float  # Popen to the first 200
+    cpu_s: float  # CPU time (user + system) the server used until then: less noisy
     rss_mb: float  # after one answer and the idle time (process tree)
     peak_mb: float  # VmHWM, the largest RSS the server process reached (tree sum)
 
@@ -150,6 +151,27 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def tree_pids(root: int) -> list[int]:
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += _children(pid)
+    return pids
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root`` and its descendants (Linux /proc; 0 elsewhere)."""
+    ticks = 0
+    for pid in tree_pids(root):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/stat") as handle:
+                stat = handle.read()
+            fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
 def tree_memory(root: int) -> tuple[float, float]:
     """RSS and peak RSS (MB) of ``root`` and its descendants: psutil when it is installed,
     else /proc (the peak needs /proc either way; 0 where it cannot be read)."""
@@ -163,11 +185,7 @@ def tree_memory(root: int) -> tuple[float, float]:
         rss = sum(p.memory_info().rss for p in procs)
         pids = [p.pid for p in procs]
     else:
-        pids, todo = [], [root]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            todo += _children(pid)
+        pids = tree_pids(root)
         rss = sum(_proc_status(p).get("VmRSS", 0) for p in pids)
     peak = 0
     for pid in pids:
@@ -176,28 +194,42 @@ def tree_memory(root: int) -> tuple[float, float]:
     return rss / MB, peak / MB
 
 
+def log_tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 def measure(argv: Sequence[str], env: dict[str, str], port: int, log: Path, idle: float) -> Run:
     started = time.perf_counter()
     proc = spawn(argv, env, log)
+    last = "no answer"
     try:
         while True:
             try:
-                if post(port, REQUEST) == 200:
+                status = post(port, REQUEST)
+                if status == 200:
                     elapsed = time.perf_counter() - started
+                    cpu = tree_cpu_seconds(proc.pid)
                     break
-            except (OSError, http.client.HTTPException):
-                pass
+                last = f"HTTP {status}"
+            except (OSError, http.client.HTTPException) as exc:
+                last = repr(exc)
             if proc.poll() is not None:
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
                 raise StartupError(
-                    f"server exited with code {proc.returncode}:\n  {shlex.join(argv)}\n{tail}"
+                    f"server exited with code {proc.returncode}:\n  {shlex.join(argv)}\n"
+                    + log_tail(log)
                 )
             if time.perf_counter() - started > READY_TIMEOUT_S:
-                raise StartupError(f"no 200 within {READY_TIMEOUT_S:.0f} s: {shlex.join(argv)}")
+                raise StartupError(
+                    f"no 200 within {READY_TIMEOUT_S:.0f} s ({last}): {shlex.join(argv)}\n"
+                    + log_tail(log)
+                )
             time.sleep(POLL_SLEEP_S)
         time.sleep(idle)
         rss, peak = tree_memory(proc.pid)
-        return Run(elapsed, rss, peak)
+        return Run(elapsed, cpu, rss, peak)
     finally:
         stop(proc)
 
@@ -243,36 +275,59 @@ def baseline_argv(port: int) -> list[str]:
 def summary(runs: list[Run]) -> dict[str, float]:
     return {
         "start_s": statistics.median(r.start_s for r in runs),
-        "rss_mb": statistics.median(r.rss_mb for r in runs),
-        "peak_mb": statistics.median(r.peak_mb for r in runs),
         "start_s_min": min(r.start_s for r in runs),
         "start_s_max": max(r.start_s for r in runs),
+        "cpu_s": statistics.median(r.cpu_s for r in runs),
+        "rss_mb": statistics.median(r.rss_mb for r in runs),
+        "peak_mb": statistics.median(r.peak_mb for r in runs),
     }
 
 
-def render(results: dict[str, list[Run]], idle: float, command: str) -> tuple[str, bool]:
+def render(results: dict[str, list[Run]], args: argparse.Namespace) -> tuple[str, bool]:
     base, mock = summary(results["baseline"]), summary(results["mockllm"])
     runs = len(results["mockllm"])
-    lines = [
-        f"start to first 200 (median of {runs}) and RSS after one answer + {idle:g} s idle",
-        "",
-        f"| {'server':<10} | {'start s':>8} | {'min-max s':>11} | {'RSS MB':>7} | "
-        f"{'peak MB':>7} |",
-        f"| {'-' * 10} | {'-' * 8}:| {'-' * 11}:| {'-' * 7}:| {'-' * 7}:|",
+    rows = [
+        ("server", "start s", "min-max s", "CPU s", "RSS MB", "peak MB"),
+        *(
+            (
+                name,
+                f"{fig['start_s']:.3f}",
+                f"{fig['start_s_min']:.3f}-{fig['start_s_max']:.3f}",
+                f"{fig['cpu_s']:.2f}",
+                f"{fig['rss_mb']:.1f}",
+                f"{fig['peak_mb']:.1f}",
+            )
+            for name, fig in (("baseline", base), (f"mockllm {args.command}", mock))
+        ),
     ]
-    for name, fig in (("baseline", base), (f"mockllm {command}", mock)):
-        lines.append(
-            f"| {name:<10} | {fig['start_s']:8.3f} | "
-            f"{fig['start_s_min']:5.3f}-{fig['start_s_max']:5.3f} | {fig['rss_mb']:7.1f} | "
-            f"{fig['peak_mb']:7.1f} |"
-        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        return "| " + " | ".join(cells) + " |"
+
     start_ok = mock["start_s"] <= TARGET_START_S
     rss_ok = mock["rss_mb"] <= TARGET_RSS_MB
-    lines += [
+    bytecode = (
+        "bytecode compiled once, in a private PYTHONPYCACHEPREFIX (as an installed package has it)"
+        if args.bytecode == "cached"
+        else "bytecode as the environment has it (PYTHONDONTWRITEBYTECODE="
+        + os.environ.get("PYTHONDONTWRITEBYTECODE", "")
+        + ")"
+    )
+    lines = [
+        f"start to first 200 (median of {runs}), CPU used until then, RSS after one answer "
+        f"and {args.idle:g} s idle; {bytecode}",
+        "",
+        line(rows[0]),
+        "| " + " | ".join(["-" * widths[0]] + ["-" * (w - 1) + ":" for w in widths[1:]]) + " |",
+        *(line(row) for row in rows[1:]),
         "",
         f"mockllm / baseline: start x{mock['start_s'] / base['start_s']:.2f} "
-        f"(+{mock['start_s'] - base['start_s']:.3f} s), RSS x{mock['rss_mb'] / base['rss_mb']:.2f} "
-        f"(+{mock['rss_mb'] - base['rss_mb']:.1f} MB)",
+        f"(+{mock['start_s'] - base['start_s']:.3f} s), "
+        f"CPU x{mock['cpu_s'] / max(base['cpu_s'], 0.01):.2f}, "
+        f"RSS x{mock['rss_mb'] / base['rss_mb']:.2f} (+{mock['rss_mb'] - base['rss_mb']:.1f} MB)",
         f"target start to first 200 <= {TARGET_START_S} s: {mock['start_s']:.3f} s "
         f"{'PASS' if start_ok else 'FAIL'}",
         f"target idle RSS <= {TARGET_RSS_MB:g} MB: {mock['rss_mb']:.1f} MB "
@@ -296,6 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="mockllm start -r CONFIG -p PORT (default) or mockllm serve --config ... --port",
     )
     parser.add_argument(
+        "--bytecode",
+        choices=["cached", "as-is"],
+        default="cached",
+        help="cached (default): both servers run with a private PYTHONPYCACHEPREFIX filled "
+        "by one unmeasured start each, so no run compiles source (as with an installed "
+        "package); as-is: the environment unchanged (with PYTHONDONTWRITEBYTECODE=1 and no "
+        "__pycache__, every start compiles mockllm's modules)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help=f"exit 1 when above {TARGET_START_S} s or {TARGET_RSS_MB:g} MB (medians)",
@@ -316,21 +380,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             tmp = Path(tmp_name)
             config = tmp / "bench.yml"
             config.write_text(f"responses:\n  {json.dumps(PROMPT)}: {json.dumps(ANSWER)}\n")
-            print(f"mockllm: {shlex.join(mockllm_argv(args.command, config, 0))}", flush=True)
-            print(f"baseline: {shlex.join(baseline_argv(0))}", flush=True)
+
+            def argv_for(name: str, port: int) -> list[str]:
+                if name == "baseline":
+                    return baseline_argv(port)
+                return mockllm_argv(args.command, config, port)
+
+            print(f"mockllm: {shlex.join(argv_for('mockllm', 0))}", flush=True)
+            print(f"baseline: {shlex.join(argv_for('baseline', 0))}", flush=True)
+            if args.bytecode == "cached":
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
+                env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+                for name in ("baseline", "mockllm"):  # compiles and stores the bytecode
+                    port = free_port()
+                    measure(argv_for(name, port), env, port, tmp / f"{name}.log", 0.0)
             for i in range(args.runs):  # alternate, so that drift hits both alike
                 for name in ("baseline", "mockllm"):
                     port = free_port()
-                    argv_ = (
-                        baseline_argv(port)
-                        if name == "baseline"
-                        else mockllm_argv(args.command, config, port)
-                    )
-                    run = measure(argv_, env, port, tmp / f"{name}.log", args.idle)
+                    run = measure(argv_for(name, port), env, port, tmp / f"{name}.log", args.idle)
                     results[name].append(run)
                     print(
                         f"  run {i + 1}/{args.runs} {name:<8} start {run.start_s:.3f} s, "
-                        f"RSS {run.rss_mb:.1f} MB (peak {run.peak_mb:.1f} MB)",
+                        f"CPU {run.cpu_s:.2f} s, RSS {run.rss_mb:.1f} MB "
+                        f"(peak {run.peak_mb:.1f} MB)",
                         flush=True,
                     )
     except StartupError as exc:
@@ -338,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    report, ok = render(results, args.idle, args.command)
+    report, ok = render(results, args)
     print()
     print(report)
     if args.json:
@@ -347,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {
                     "command": args.command,
                     "idle_s": args.idle,
+                    "bytecode": args.bytecode,
                     "targets": {"start_s": TARGET_START_S, "rss_mb": TARGET_RSS_MB},
                     "runs": {k: [asdict(r) for r in v] for k, v in results.items()},
                     "median": {k: summary(v) for k, v in results.items()},

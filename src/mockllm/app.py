@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
+from . import gc_pause
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
@@ -310,36 +311,21 @@ def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute
 _SETTLE_DELAY_S = 1.0
 """Seconds after the lifespan starts (and the tokenizer is ready) before the settling
 collection: kept out of the way of the first requests, which a test run sends at once."""
-_gc_paused = False
-
-
-def pause_gc_until_started() -> None:
-    """Turn the cyclic garbage collector off until the app has started (for the command
-    line, before its imports): start-up allocates some 300,000 objects that all stay alive,
-    and the collections they trigger cost about 50 ms for nothing. The lifespan of the app
-    turns it back on (see :func:`_settle_after`). Does nothing when it is already off."""
-    global _gc_paused
-    if gc.isenabled():
-        gc.disable()
-        _gc_paused = True
 
 
 def _settle_after(loading: threading.Thread) -> None:
     """Once start-up objects are loaded (the tokenizer) and the first requests are served,
     collect once and move everything alive to the garbage collector's permanent generation:
     full collections then scan only what requests create, which keeps long GC pauses out of
-    the latency tail. The collector, if :func:`pause_gc_until_started` turned it off, is
-    turned back on."""
+    the latency tail. The collector, if the command line paused it
+    (:func:`mockllm.gc_pause.pause`), is turned back on."""
 
     def settle() -> None:
-        global _gc_paused
         loading.join()
         time.sleep(_SETTLE_DELAY_S)
         gc.collect()
         gc.freeze()
-        if _gc_paused:
-            _gc_paused = False
-            gc.enable()
+        gc_pause.resume()
 
     threading.Thread(target=settle, name="mockllm-gc-settle", daemon=True).start()
 

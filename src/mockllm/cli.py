@@ -257,6 +257,9 @@ def _run(overrides: dict[str, object]) -> int:
     anything listens, and the start-up summary (config, rules, dialects, address) is
     logged once. One worker serves that app; several workers build their own.
     """
+    from . import gc_pause
+
+    gc_pause.pause()  # until the app has started: see mockllm.gc_pause
     import logging
     import logging.config
 
@@ -299,6 +302,7 @@ def _run(overrides: dict[str, object]) -> int:
             settings.host,
         )
     if settings.workers > 1:
+        gc_pause.resume()  # this process only supervises; each worker starts its own app
         log.warning(
             "%d workers: sequence counters and stored responses are per worker",
             settings.workers,

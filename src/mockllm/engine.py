@@ -169,7 +169,9 @@ class Engine:
     def complete(self, request: ChatRequest) -> Completion:
         """Everything the dialect needs to answer ``request``; raises :class:`MockError`
         for an error reply, and for requests the real service would reject."""
-        outcome.note(model=request.model)
+        facts = outcome.current()  # noted directly (outcome.note): this runs on every request
+        if facts is not None and request.model is not None:
+            facts.model = request.model
         model = self.resolve_model(request.provider, request.model)
         snapshot = self.store.current
         if snapshot.models.get(request.provider, request.model) is not None:
@@ -199,7 +201,8 @@ class Engine:
             outcome.note(reason=exc.message)
             raise
         source = decision.rule
-        outcome.note(rule=decision.rule)
+        if facts is not None and source is not None:
+            facts.rule = source
         try:
             if decision.reply is not None:
                 plan = decision.reply.render(TemplateContext(conversation, decision.counter))

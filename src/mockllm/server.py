@@ -28,12 +28,10 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import h11
 import orjson
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from .core.limits import Limits
@@ -286,64 +284,86 @@ if HAVE_HTTPTOOLS:
             self._head_left = self.max_header_bytes
 
 
-class GuardedH11Protocol(_Guard, H11Protocol):
-    """uvicorn's h11 protocol (the fallback when httptools is not installed) with the same
-    header budget and deadline as :class:`GuardedHttpToolsProtocol`. h11's own
-    ``h11_max_incomplete_event_size`` is set to the same budget by :func:`uvicorn_options`."""
+@functools.cache
+def _guarded_h11_protocol() -> type[asyncio.Protocol]:
+    """:class:`GuardedH11Protocol`, defined on first use: h11 (pure Python) is imported only
+    when it serves (httptools not installed, or ``http="h11"`` asked for)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_timer()
+    class GuardedH11Protocol(_Guard, H11Protocol):
+        """uvicorn's h11 protocol (the fallback when httptools is not installed) with the same
+        header budget and deadline as :class:`GuardedHttpToolsProtocol`. h11's own
+        ``h11_max_incomplete_event_size`` is set to the same budget by :func:`uvicorn_options`."""
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._guard_lost()
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        if self._refused:
-            self._drop(data)
-            return
-        if self.conn.their_state is not h11.IDLE:  # a body, or data pipelined behind one
-            super().data_received(data)
-            self._after_read()
-            return
-        left = self._head_left - len(data)
-        if left >= 0:
-            self._head_left = left
-            super().data_received(data)
-        else:
-            left = self._head_left
-            self._head_left = 0
-            if left:
-                super().data_received(data[:left])
-                if self.transport.is_closing():
-                    return
-            if self.conn.their_state is h11.IDLE:
-                self._refuse_head()
-                return
-            super().data_received(data[left:])
-        self._after_read()
-
-    def _after_read(self) -> None:
-        if self.transport.is_closing():
-            return
-        if self.conn.their_state is not h11.IDLE:  # the headers are complete
-            self._head_left = self.max_header_bytes
-            self._disarm_head_timer()
-        elif self._head_timer is None and self._head_left != self.max_header_bytes:
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
             self._arm_head_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._guard_lost()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                self._drop(data)
+                return
+            if self.conn.their_state is not h11.IDLE:  # a body, or data pipelined behind one
+                super().data_received(data)
+                self._after_read()
+                return
+            left = self._head_left - len(data)
+            if left >= 0:
+                self._head_left = left
+                super().data_received(data)
+            else:
+                left = self._head_left
+                self._head_left = 0
+                if left:
+                    super().data_received(data[:left])
+                    if self.transport.is_closing():
+                        return
+                if self.conn.their_state is h11.IDLE:
+                    self._refuse_head()
+                    return
+                super().data_received(data[left:])
+            self._after_read()
+
+        def _after_read(self) -> None:
+            if self.transport.is_closing():
+                return
+            if self.conn.their_state is not h11.IDLE:  # the headers are complete
+                self._head_left = self.max_header_bytes
+                self._disarm_head_timer()
+            elif self._head_timer is None and self._head_left != self.max_header_bytes:
+                self._arm_head_timer()
+
+    # Found by pickle (worker processes get the protocol factory pickled) as a module global.
+    GuardedH11Protocol.__qualname__ = "GuardedH11Protocol"
+    return GuardedH11Protocol
+
+
+if TYPE_CHECKING:
+    GuardedH11Protocol: type[asyncio.Protocol]
+    """uvicorn's h11 protocol with the guards (see :func:`_guarded_h11_protocol`)."""
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "GuardedH11Protocol":
+            return _guarded_h11_protocol()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def protocol_class(http: HttpImplementation = "auto") -> type[asyncio.Protocol]:
     """The guarded protocol class for ``http``: httptools' unless ``h11`` is asked for or
     httptools is not installed (asking for ``httptools`` then raises ``RuntimeError``)."""
     if http == "h11":
-        return GuardedH11Protocol
+        return _guarded_h11_protocol()
     if HAVE_HTTPTOOLS:
         return GuardedHttpToolsProtocol
     if http == "httptools":
         raise RuntimeError("httptools is not installed")
-    return GuardedH11Protocol  # pragma: no cover
+    return _guarded_h11_protocol()  # pragma: no cover
 
 
 def protocol_factory(limits: Limits, http: HttpImplementation = "auto") -> Callable[..., Any]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .core import outcome
 from .core.errors import MockError
@@ -28,6 +28,9 @@ from .core.ids import new_id
 if TYPE_CHECKING:
     from .providers.base import Provider, RouteSpec
     from .services import Services
+
+_dumps = orjson.dumps
+_perf_counter = time.perf_counter
 
 log = logging.getLogger("mockllm.wire")
 request_log = logging.getLogger("mockllm.requests")
@@ -124,10 +127,12 @@ _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 def _encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     """``headers`` as ASGI wants them; ValueError for a value the HTTP server would refuse
     to write (a control character: it would drop the connection instead)."""
-    for value in headers.values():
-        # isprintable() is the fast path (no control character at all); a tab is allowed.
-        if not value.isprintable() and _BAD_HEADER_VALUE.search(value) is not None:
-            raise ValueError(f"invalid header value {value!r}")
+    # isprintable() is the fast path (no control character at all), checked on all the
+    # values at once; a tab is allowed.
+    if not "".join(headers.values()).isprintable():
+        for value in headers.values():
+            if not value.isprintable() and _BAD_HEADER_VALUE.search(value) is not None:
+                raise ValueError(f"invalid header value {value!r}")
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
@@ -206,13 +211,17 @@ Prepared = tuple[JsonResult, list[tuple[bytes, bytes]], bytes]
 
 
 def _serialized(result: JsonResult) -> bytes:
-    return result.body if isinstance(result.body, bytes) else orjson.dumps(result.body)
+    body = result.body
+    return body if isinstance(body, bytes) else _dumps(body)
 
 
 def _prepare_json(result: JsonResult, provider: Provider, call: HttpCall) -> Prepared:
     headers = provider.response_headers(call)
-    headers.update(result.headers)
-    body = _serialized(result)
+    if result.headers:
+        headers.update(result.headers)
+    body = result.body
+    if not isinstance(body, bytes):
+        body = _dumps(body)
     headers["content-type"] = result.media_type
     headers["content-length"] = str(len(body))
     return result, _encode_headers(headers), body
@@ -348,26 +357,35 @@ def log_request(
     what answered instead), status, stream or JSON, duration. Example::
 
         POST /v1/chat/completions openai model=gpt-4o rule=weather 200 stream 1.8 ms
-    """
-    model = facts.model if facts is not None and facts.model else "-"
-    if facts is not None and facts.rule is not None:
-        rule = f"rule={facts.rule}"
-    elif facts is not None and facts.source is not None:
-        rule = f"no rule: {facts.source.strip('()')}"
+
+    The line is formatted here and handed to the ``mockllm.requests`` logger's handlers
+    as a record with no arguments: the cost of ``Logger.info`` (finding the caller,
+    formatting the arguments in the handler) is not paid on every request."""
+    if facts is None:
+        model, rule = "-", "no rule"
     else:
-        rule = "no rule"
+        model = facts.model or "-"
+        if facts.rule is not None:
+            rule = f"rule={facts.rule}"
+        elif facts.source is not None:
+            rule = f"no rule: {facts.source.strip('()')}"
+        else:
+            rule = "no rule"
     kind = "stream" if isinstance(result, StreamResult) else "json"
-    request_log.info(
-        "%s %s %s model=%s %s %d %s %.1f ms",
-        call.method,
-        call.path,
-        provider.name,
-        model,
-        rule,
-        result.status,
-        kind,
-        (time.perf_counter() - call.started) * 1000,
+    elapsed = (_perf_counter() - call.started) * 1000
+    line = (
+        f"{call.method} {call.path} {provider.name} model={model} {rule} "
+        f"{result.status:d} {kind} {elapsed:.1f} ms"
     )
+    request_log.handle(
+        request_log.makeRecord(
+            request_log.name, logging.INFO, __file__, _LOG_LINE, line, (), None, "log_request"
+        )
+    )
+
+
+_LOG_LINE = log_request.__code__.co_firstlineno
+"""The line number the request records carry (their ``lineno``)."""
 
 
 class Endpoint:
@@ -383,6 +401,7 @@ class Endpoint:
         self.candidates = sorted(candidates, key=lambda c: not c[0].conditional)
         self.services = services
         self.log_requests = services.settings.request_log
+        self.max_body_bytes = services.settings.max_body_bytes
 
     def _select(
         self, path: str, headers: Mapping[str, str], method: str
@@ -416,31 +435,37 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = RawHeaders(scope["headers"])
         method = scope["method"]
-        spec, provider, allowed = self._select(scope["path"], headers, method)
+        path = scope["path"]
+        spec, provider, allowed = self._select(path, headers, method)
+        query = scope.get("query_string", b"")
         call = HttpCall(
-            method=method,
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            path_params=scope.get("path_params", {}),
-            body=b"",
-            request_id=new_id("req_"),
-            services=self.services,
+            method,
+            path,
+            query.decode("latin-1") if query else "",
+            headers,
+            scope.get("path_params", {}),
+            b"",
+            new_id("req_"),
+            self.services,
         )
         facts, token = outcome.begin()
         try:
             if method not in spec.methods:
                 raise MockError(
                     "method_not_allowed",
-                    f"Method {method} not allowed for {call.path}.",
+                    f"Method {method} not allowed for {path}.",
                     headers={"allow": ", ".join(allowed)},
                 )
-            call.body = await read_body(receive, self.services.settings.max_body_bytes)
+            message = await receive()
+            body = message.get("body", b"")
+            if message.get("more_body", False) or len(body) > self.max_body_bytes:
+                body = await read_body(_replay(message, receive), self.max_body_bytes)
+            call.body = body
             result = await spec.handler(call)
         except MockError as exc:
             result = render_error(provider, exc, call)
         except Exception:
-            log.exception("unexpected error in %s %s", method, call.path)
+            log.exception("unexpected error in %s %s", method, path)
             result = render_error(provider, _server_error(), call)
         finish = None
         if self.log_requests and request_log.isEnabledFor(logging.INFO):
@@ -452,6 +477,16 @@ class Endpoint:
             await send_result(send, result, provider, call, receive, finish)
         finally:
             outcome.end(token)
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``receive`` that gives ``first`` (a message already received) once, then reads on."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 class NotFound:

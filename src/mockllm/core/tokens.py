@@ -548,7 +548,10 @@ class Tokenizer:
                 if self._compact_chars > COMPACT_BUDGET_CHARS and name not in self._background:
                     self._background.add(name)
                     threading.Thread(
-                        target=self.encoding, args=(name,), name="mockllm-tiktoken-load"
+                        target=self.encoding,
+                        args=(name,),
+                        name="mockllm-tiktoken-load",
+                        daemon=True,
                     ).start()
                 return vocab
         return self.encoding(name)

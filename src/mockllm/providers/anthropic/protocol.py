@@ -14,7 +14,7 @@ from ..validation import INT64_MAX
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
 
 class TextBlock(_Wire):

@@ -21,7 +21,9 @@ Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow", alias_generator=to_camel, populate_by_name=True, defer_build=True
+    )
 
 
 class Blob(_Wire):

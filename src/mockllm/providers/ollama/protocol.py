@@ -21,7 +21,7 @@ GoInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
 
 class ToolCallFunction(_Wire):

@@ -21,7 +21,7 @@ TextInput = str | list[str] | list[int] | list[list[int]]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
 
 class EmbeddingRequest(_Wire):

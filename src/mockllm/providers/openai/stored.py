@@ -200,7 +200,7 @@ def keeping(call: HttpCall, provider: str, body: ChatCompletionRequest, turn: Tu
 class UpdateChatCompletion(BaseModel):
     """``POST /v1/chat/completions/{completion_id}`` body."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     metadata: dict[str, str] | None
 

@@ -15,7 +15,7 @@ from ...validation import INT32_MAX
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
 
 # --- content parts ------------------------------------------------------------------
