@@ -23,7 +23,6 @@ import textwrap
 from collections.abc import Sequence
 from typing import Literal, get_args, get_origin
 
-from pydantic import AliasChoices
 from pydantic_core import PydanticUndefined
 
 from . import __version__
@@ -55,20 +54,12 @@ Print the JSON Schema (draft 2020-12) of the config file on stdout, for editors:
 
 
 def _env_names(name: str) -> list[str]:
-    """The environment variables that set :class:`Settings` field ``name``: its validation
-    aliases when it has any (``MOCKLLM_CONFIG``, ``MOCKLLM_RESPONSES_FILE``), else
+    """The environment variables that set :class:`Settings` field ``name``: its aliases
+    when it has any (``MOCKLLM_CONFIG``, ``MOCKLLM_RESPONSES_FILE``), else
     ``MOCKLLM_<NAME>``."""
-    from .settings import Settings
+    from .settings import ENV_ALIASES, ENV_PREFIX
 
-    field = Settings.model_fields[name]
-    alias = field.validation_alias
-    if isinstance(alias, AliasChoices):
-        choices = [c.upper() for c in alias.choices if isinstance(c, str)]
-        if choices:
-            return choices
-    if isinstance(alias, str):
-        return [alias.upper()]
-    return [f"{Settings.model_config.get('env_prefix', '')}{name}".upper()]
+    return list(ENV_ALIASES.get(name, (f"{ENV_PREFIX}{name}".upper(),)))
 
 
 def _default_text(value: object) -> str:

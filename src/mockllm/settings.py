@@ -6,27 +6,47 @@ and is hot-reloaded; these settings say how the server runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
+ENV_PREFIX = "MOCKLLM_"
+ENV_ALIASES: dict[str, tuple[str, ...]] = {
+    # MOCKLLM_RESPONSES_FILE is what the original MockLLM read; MOCKLLM_CONFIG wins.
+    "config": ("MOCKLLM_CONFIG", "MOCKLLM_RESPONSES_FILE"),
+}
+"""Environment variables of a field other than ``MOCKLLM_<FIELD>``, first found wins."""
 
-class Settings(BaseSettings):
-    """Settings of one server process. Every field can be set as ``MOCKLLM_<FIELD>``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="MOCKLLM_", extra="ignore", frozen=True, populate_by_name=True
-    )
+class Settings(BaseModel):
+    """Settings of one server process. Every field can be set as ``MOCKLLM_<FIELD>`` (the
+    name in any case); arguments given to the constructor win over the environment. An
+    environment value is parsed as the field's type (``8000``, ``false``, a path)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given
+        environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
+        values = dict(given)
+        for name in cls.model_fields:
+            if name in values:
+                continue
+            for variable in ENV_ALIASES.get(name, (ENV_PREFIX + name.upper(),)):
+                if variable in environ:
+                    values[name] = environ[variable]
+                    break
+        return values
 
     config: Path | None = Field(
-        None,
-        description="YAML config file; none means the embedded default config.",
-        # MOCKLLM_RESPONSES_FILE is what the original MockLLM read.
-        validation_alias=AliasChoices("MOCKLLM_CONFIG", "MOCKLLM_RESPONSES_FILE"),
+        None, description="YAML config file; none means the embedded default config."
     )
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(8000, ge=0, le=65535, description="Port to bind.")
