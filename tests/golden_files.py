@@ -1,8 +1,9 @@
 """Golden wire fixtures: compare a live byte stream with the recorded one.
 
-Every golden test uses :func:`match_golden`. After an intended change of a wire format,
-regenerate the fixtures with ``MOCKLLM_UPDATE_GOLDEN=1 pytest tests/contract`` and review
-the diff before committing.
+Every golden test uses :func:`match_golden`. The fixtures of a dialect live beside its tests,
+in ``tests/providers/<dialect>/golden/`` (``tests/providers/openai/responses/golden/`` for the
+Responses API). After an intended change of a wire format, regenerate them with
+``MOCKLLM_UPDATE_GOLDEN=1 pytest tests/providers`` and review the diff before committing.
 """
 
 from __future__ import annotations
