@@ -15,7 +15,7 @@ from openai import AsyncOpenAI, OpenAI
 from openai._models import BaseModel
 from openai.types import ModerationMultiModalInputParam
 
-from mockllm.providers.openai.moderations import CATEGORIES, TRIGGERS
+from mockllm.providers.openai.moderation import CATEGORIES, TRIGGERS
 from mockllm.testing import MockServer
 from openapi_schemas import assert_valid
 

@@ -6,10 +6,18 @@ from __future__ import annotations
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
-from . import completions, embeddings, moderations, responses, stored
+from . import responses, stored
 from .errors import render_error, reword, stream_error
-from .models import MODELS, delete_model, guess_tokenizer
-from .routes import chat_completions, list_models, retrieve_model
+from .models import MODELS, guess_tokenizer
+from .routes import (
+    chat_completions,
+    create_completion,
+    create_embeddings,
+    create_moderation,
+    delete_model,
+    list_models,
+    retrieve_model,
+)
 
 
 def response_headers(call: HttpCall) -> dict[str, str]:
@@ -36,9 +44,9 @@ def provider() -> Provider:
             RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve"),
             RouteSpec("/v1/models/{model:path}", ("DELETE",), delete_model, "models.delete"),
             *responses.routes(),
-            *embeddings.routes(),
-            *completions.routes(),
-            *moderations.routes(),
+            RouteSpec("/v1/embeddings", ("POST",), create_embeddings, "embeddings"),
+            RouteSpec("/v1/completions", ("POST",), create_completion, "completions"),
+            RouteSpec("/v1/moderations", ("POST",), create_moderation, "moderations"),
         ),
         render_error=render_error,
         stream_error=stream_error,

@@ -4,7 +4,7 @@
 
 As in :mod:`.protocol`, known fields are checked strictly and unknown fields are ignored.
 Limits the spec states but pydantic would word differently (array lengths, empty strings)
-are checked by the handlers, in OpenAI's words.
+are checked in :mod:`.decode`, in OpenAI's words.
 """
 
 from __future__ import annotations

@@ -7,13 +7,13 @@ names; it builds on these names only, never on the modules behind them.
 
 from __future__ import annotations
 
-from .completions import Answer, respond
-from .completions import answer as completions_answer
-from .completions import encode as encode_completion
-from .embeddings import create as create_embeddings
+from .encode import CompletionsAnswer as Answer
+from .encode import encode_completion
 from .errors import render_error, reword, stream_error
 from .models import MODELS, guess_tokenizer
-from .routes import chat_turn
+from .routes import chat_turn, completions_answer
+from .routes import deliver_completions as respond
+from .routes import embeddings_answer as create_embeddings
 
 __all__ = [
     "MODELS",

@@ -1,36 +1,24 @@
-"""OpenAI's built-in model catalogue (ids, aliases, limits, capabilities), and
-``DELETE /v1/models/{model}``."""
+"""OpenAI's built-in model catalogue (ids, aliases, limits, capabilities, embedding
+sizes)."""
 
 from __future__ import annotations
 
-from ...core.errors import MockError
 from ...core.models import ModelInfo
-from ...wire import HttpCall, JsonResult, Result
 
 FINE_TUNED_PREFIX = "ft:"
 """How fine-tuned model ids start (``ft:gpt-4o-mini-2024-07-18:acme::9abc123``): the only
 models an organization owns, and so the only ones it may delete."""
 
-
-async def delete_model(call: HttpCall) -> Result:
-    """``DELETE /v1/models/{model}``: as the real API answers it. A fine-tuned model
-    (an id starting ``ft:``) of the catalogue is deleted (``{id, object: "model", deleted:
-    true}``; the catalogue itself, which is the config's, is unchanged); any other
-    catalogue model belongs to OpenAI, a 403; an unknown id is a 404 ``model_not_found``."""
-    name = str(call.path_params["model"])
-    info = call.services.store.current.models.get("openai", name)
-    if info is None:
-        raise MockError(
-            "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
-        )
-    if not (name.startswith(FINE_TUNED_PREFIX) or info.id.startswith(FINE_TUNED_PREFIX)):
-        raise MockError(
-            "permission",
-            f"You have insufficient permissions to delete the model '{name}'. Only fine-tuned "
-            "models owned by your organization can be deleted.",
-            param="model",
-        )
-    return JsonResult({"id": name, "object": "model", "deleted": True})
+NATIVE_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+"""The embedding models' vector sizes."""
+DEFAULT_DIMENSIONS = 1536
+"""The vector size of an embedding model outside :data:`NATIVE_DIMENSIONS`."""
+FIXED_DIMENSIONS = frozenset({"text-embedding-ada-002"})
+"""Models that refuse ``dimensions``."""
 
 
 _CHAT = frozenset({"streaming", "tools", "vision", "json_schema"})

@@ -1,16 +1,34 @@
-"""OpenAI HTTP handlers: thin glue between the wire and the engine."""
+"""OpenAI HTTP handlers: thin glue between the wire and the engine. Chat Completions and
+legacy completions take the serving path; models, embeddings and moderations are answered
+without generating."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from ...constraints import too_many_output_tokens
 from ...core.errors import MockError
+from ...core.events import Frame
 from ...core.ids import new_id
 from ...core.types import ChatRequest
-from ...serving import Turn, generation
+from ...serving import Turn, decide, deliver, generation
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
 from . import stored, translate
+from .decode import decode_completions, decode_embeddings, decode_moderation, stop_sequences
+from .encode import (
+    CompletionsAnswer,
+    completion_chunks,
+    completion_frames,
+    encode_completion,
+    encode_embeddings,
+    encode_moderation,
+)
 from .errors import invalid_request
+from .extras_protocol import CompletionRequest, EmbeddingRequest, ModerationRequest
+from .models import FINE_TUNED_PREFIX
+from .moderation import DEFAULT_MODEL as MODERATION_MODEL
 from .protocol import ChatCompletionRequest
 
 
@@ -69,3 +87,87 @@ async def retrieve_model(call: HttpCall) -> Result:
             "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
         )
     return JsonResult(_model_object(name, info.created, info.owned_by or "system"))
+
+
+async def delete_model(call: HttpCall) -> Result:
+    """``DELETE /v1/models/{model}``: as the real API answers it. A fine-tuned model
+    (an id starting ``ft:``) of the catalogue is deleted (``{id, object: "model", deleted:
+    true}``; the catalogue itself, which is the config's, is unchanged); any other
+    catalogue model belongs to OpenAI, a 403; an unknown id is a 404 ``model_not_found``."""
+    name = str(call.path_params["model"])
+    info = call.services.store.current.models.get("openai", name)
+    if info is None:
+        raise MockError(
+            "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
+        )
+    if not (name.startswith(FINE_TUNED_PREFIX) or info.id.startswith(FINE_TUNED_PREFIX)):
+        raise MockError(
+            "permission",
+            f"You have insufficient permissions to delete the model '{name}'. Only fine-tuned "
+            "models owned by your organization can be deleted.",
+            param="model",
+        )
+    return JsonResult({"id": name, "object": "model", "deleted": True})
+
+
+def completions_answer(call: HttpCall, provider: str) -> CompletionsAnswer:
+    """A legacy completions request, each prompt answered through the engine; ``provider``
+    names the dialect (its catalogue, its rules' ``provider``). Raises :class:`MockError`."""
+    body = parse_body(CompletionRequest, call.body, lambda exc: invalid_request(exc, call.body))
+    stop = stop_sequences(body.stop, stream=body.stream, stream_options=body.stream_options)
+    info = call.services.engine.resolve_model(provider, body.model)
+    prompts, requests = decode_completions(
+        body, stop, info, call.services.tokenizer, provider, call.headers
+    )
+    completions = [decide(call, request) for request in requests]
+    return CompletionsAnswer(
+        body, prompts, completions, new_id("cmpl-", 15), translate.now(), body.model
+    )
+
+
+async def deliver_completions(
+    answer: CompletionsAnswer,
+    payload: Callable[[CompletionsAnswer], dict[str, Any]] = encode_completion,
+    chunk: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Result:
+    """The answer through the serving path's delivery: the ``text_completion`` object
+    (``payload``), or its SSE stream, each chunk's payload passed through ``chunk``."""
+
+    def stream_frames() -> Iterator[Frame]:
+        payloads = completion_chunks(answer)
+        if chunk is not None:
+            payloads = ((event, chunk(data)) for event, data in payloads)
+        return completion_frames(payloads)
+
+    return await deliver(
+        answer.completions,
+        bool(answer.body.stream),
+        lambda: payload(answer),
+        stream_frames,
+    )
+
+
+async def create_completion(call: HttpCall) -> Result:
+    """``POST /v1/completions``."""
+    return await deliver_completions(completions_answer(call, "openai"))
+
+
+def embeddings_answer(call: HttpCall, provider: str) -> dict[str, Any]:
+    """The ``CreateEmbeddingResponse`` for ``call``'s body; ``provider`` names the catalogue
+    the model is looked up in (the model is resolved through the engine, so
+    ``strict_models`` applies). Raises :class:`MockError` for what the real API rejects."""
+    body = parse_body(EmbeddingRequest, call.body, lambda exc: invalid_request(exc, call.body))
+    info = call.services.engine.resolve_model(provider, body.model)
+    items, size = decode_embeddings(body, info, call.services.tokenizer)
+    return encode_embeddings(items, size, body.encoding_format == "base64", body.model)
+
+
+async def create_embeddings(call: HttpCall) -> Result:
+    """``POST /v1/embeddings``."""
+    return JsonResult(embeddings_answer(call, "openai"))
+
+
+async def create_moderation(call: HttpCall) -> Result:
+    """``POST /v1/moderations``."""
+    body = parse_body(ModerationRequest, call.body, lambda exc: invalid_request(exc, call.body))
+    return JsonResult(encode_moderation(decode_moderation(body), body.model or MODERATION_MODEL))

@@ -16,9 +16,9 @@ from mockllm.core.limits import Limits
 from mockllm.core.types import Choice, Completion, Usage
 from mockllm.plugins import discover_providers
 from mockllm.providers.openai import responses
+from mockllm.providers.openai.responses.encode import Rendering
 from mockllm.providers.openai.responses.protocol import CreateResponse
 from mockllm.providers.openai.responses.store import ResponseStore, StoredResponse
-from mockllm.providers.openai.responses.translate import Rendering
 from mockllm.settings import Settings
 
 

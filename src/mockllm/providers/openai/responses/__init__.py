@@ -1,7 +1,9 @@
 """OpenAI Responses API (wire-formats.md section 3): ``protocol`` (request schema),
-``translate`` (decode, ``Response`` object and event stream), ``store`` (stored responses
-for ``previous_response_id``, retrieval and ``input_items``), ``compaction``
-(``/responses/compact``) and ``routes`` (handlers). See docs/responses.md."""
+``items`` (input items: their stored form and the neutral messages they stand for),
+``decode`` (the neutral request), ``encode`` (the ``Response`` object and its event
+stream), ``store`` (stored responses for ``previous_response_id``, retrieval and
+``input_items``), ``compaction`` (``/responses/compact``) and ``routes`` (handlers). See
+docs/responses.md."""
 
 from __future__ import annotations
 

@@ -21,8 +21,11 @@ from ....serving import Turn, generation
 from ....wire import HttpCall, JsonResult, Result, StreamResult
 from ...validation import parse_body, parse_json
 from ..errors import invalid_request
-from . import compaction, translate
-from .items import item_id, prompt_item
+from . import compaction
+from .decode import decode
+from .encode import Rendering, stream, stream_events
+from .items import Item, item_id, prompt_item
+from .items import input_items as request_items
 from .protocol import CompactRequest, CountInputTokens, CreateResponse, PromptFields
 from .store import STATE, ResponseStore, StoredResponse
 
@@ -110,8 +113,8 @@ class _Context:
     """What a create or count request starts from: the stored conversation it continues
     and its own input items."""
 
-    history: tuple[translate.Item, ...]
-    items: tuple[translate.Item, ...]
+    history: tuple[Item, ...]
+    items: tuple[Item, ...]
 
 
 def _store(call: HttpCall) -> ResponseStore:
@@ -127,10 +130,10 @@ def _missing_input() -> MockError:
     )
 
 
-def _context(store: ResponseStore, body: PromptFields, *extra: translate.Item) -> _Context:
+def _context(store: ResponseStore, body: PromptFields, *extra: Item) -> _Context:
     """The stored conversation ``body`` continues and its own items: ``extra`` (the
     message a ``prompt`` stands for) then its input items."""
-    history: tuple[translate.Item, ...] = ()
+    history: tuple[Item, ...] = ()
     previous_id = body.previous_response_id
     if previous_id is not None:
         previous = store.get(previous_id)
@@ -143,13 +146,13 @@ def _context(store: ResponseStore, body: PromptFields, *extra: translate.Item) -
             )
         history = store.conversation(previous)
 
-    def resolve(wanted: str) -> translate.Item:
+    def resolve(wanted: str) -> Item:
         found = store.item(wanted)
         if found is None:
             raise _item_not_found(wanted)
         return found
 
-    return _Context(history, extra + tuple(translate.input_items(body, resolve)))
+    return _Context(history, extra + tuple(request_items(body, resolve)))
 
 
 def _stored(call: HttpCall) -> StoredResponse:
@@ -170,7 +173,7 @@ def create_turn(call: HttpCall) -> Turn:
         raise _missing_input()
     store = _store(call)
     ctx = _context(store, body, *((prompt_item(body.prompt),) if body.prompt else ()))
-    request = translate.decode(
+    request = decode(
         body,
         body.model,
         ctx.history + ctx.items,
@@ -180,8 +183,8 @@ def create_turn(call: HttpCall) -> Turn:
         metadata=body.metadata,
     )
 
-    def render(completion: Completion) -> tuple[translate.Rendering, dict[str, Any]]:
-        rendering = translate.Rendering.create(body, completion, time.time())
+    def render(completion: Completion) -> tuple[Rendering, dict[str, Any]]:
+        rendering = Rendering.create(body, completion, time.time())
         final = rendering.response()
         if body.store is not False:
             stored = StoredResponse(
@@ -198,7 +201,7 @@ def create_turn(call: HttpCall) -> Turn:
     return Turn(
         request,
         encode=lambda c: render(c)[1],
-        frames=lambda c: translate.stream(*render(c)),
+        frames=lambda c: stream(*render(c)),
         wrap=_visible,
     )
 
@@ -215,9 +218,7 @@ async def retrieve(call: HttpCall) -> Result:
         return JsonResult(found.body)
     after = int_param(query, "starting_after", -1, -1, 2**31)
     frames = [
-        data
-        for seq, _, data in translate.stream_events(found.rendering, found.body)
-        if seq > after and data
+        data for seq, _, data in stream_events(found.rendering, found.body) if seq > after and data
     ]
     return StreamResult(_replay(frames))
 
@@ -278,7 +279,7 @@ async def input_tokens(call: HttpCall) -> Result:
     ctx = _context(_store(call), body)
     engine = call.services.engine
     model = body.model or DEFAULT_MODEL
-    request = translate.decode(body, model, ctx.history + ctx.items, call.headers)
+    request = decode(body, model, ctx.history + ctx.items, call.headers)
     count = engine.prompt_tokens(request, engine.resolve_model("openai", model))
     return JsonResult({"object": "response.input_tokens", "input_tokens": count})
 
@@ -299,7 +300,7 @@ async def compact(call: HttpCall) -> Result:
     conversation = ctx.history + ctx.items
     engine = call.services.engine
     model = engine.resolve_model("openai", body.model)
-    request = translate.decode(body, body.model, conversation, call.headers)
+    request = decode(body, body.model, conversation, call.headers)
     prompt_tokens = engine.prompt_tokens(request, model)
     kept, summary = compaction.compact(conversation)
     output_tokens = call.services.tokenizer.count(summary, model.tokenizer)

@@ -28,7 +28,7 @@ from ....core.errors import MockError
 from ....core.limits import Limits
 from ....state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ....state.bounded import BoundedStore
-from .rendering import Rendering
+from .encode import Rendering
 
 STATE = "openai.responses"
 """The store's name among the app's provider states (``call.services.state(STATE)``)."""

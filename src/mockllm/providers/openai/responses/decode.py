@@ -1,12 +1,9 @@
-"""OpenAI Responses API <-> neutral types (wire-formats.md section 3).
+"""OpenAI Responses API requests -> the neutral request (wire-formats.md section 3.1).
 
 Decoding turns input items (with the stored conversation of ``previous_response_id``
-prepended) into the neutral request: ``instructions`` becomes a system message,
-``function_call`` items assistant tool calls, ``function_call_output`` items tool messages
-(:mod:`.items`), ``text.format`` the response format and ``max_output_tokens`` the token
-limit. Encoding renders one :class:`~.rendering.Rendering` as the ``Response`` object
-(:mod:`.rendering`) or as its event stream (:mod:`.stream`), so a stored response can be
-streamed again with the same ids.
+prepended; :mod:`.items`) into the neutral request: ``instructions`` becomes a system
+message, ``function_call`` items assistant tool calls, ``function_call_output`` items tool
+messages, ``text.format`` the response format and ``max_output_tokens`` the token limit.
 """
 
 from __future__ import annotations
@@ -16,20 +13,7 @@ from typing import Any
 
 from ....core.types import ChatRequest, Message, TextPart, ToolChoice, ToolSpec
 from . import protocol as p
-from .items import Item, input_items, item_messages
-from .rendering import Rendering
-from .stream import stream, stream_events
-
-__all__ = [
-    "Item",
-    "Rendering",
-    "decode",
-    "input_items",
-    "item_messages",
-    "response_format",
-    "stream",
-    "stream_events",
-]
+from .items import Item, item_messages
 
 
 def _tool_choice(choice: Any) -> ToolChoice:
