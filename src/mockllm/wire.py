@@ -361,6 +361,8 @@ def log_request(
     The line is formatted here and handed to the ``mockllm.requests`` logger's handlers
     as a record with no arguments: the cost of ``Logger.info`` (finding the caller,
     formatting the arguments in the handler) is not paid on every request."""
+    if not request_log.isEnabledFor(logging.INFO):
+        return
     if facts is None:
         model, rule = "-", "no rule"
     else:
@@ -402,6 +404,14 @@ class Endpoint:
         self.services = services
         self.log_requests = services.settings.request_log
         self.max_body_bytes = services.settings.max_body_bytes
+        # When one provider serves the path with plain routes only, a request's route
+        # depends on its method alone: what _select would pick, looked up.
+        self._by_method: dict[str, tuple[RouteSpec, Provider]] = {}
+        providers = {id(provider) for _, provider in self.candidates}
+        if len(providers) == 1 and not any(spec.conditional for spec, _ in self.candidates):
+            for spec, provider in self.candidates:
+                for method in spec.methods:
+                    self._by_method.setdefault(method, (spec, provider))
 
     def _select(
         self, path: str, headers: Mapping[str, str], method: str
@@ -436,7 +446,12 @@ class Endpoint:
         headers = RawHeaders(scope["headers"])
         method = scope["method"]
         path = scope["path"]
-        spec, provider, allowed = self._select(path, headers, method)
+        chosen = self._by_method.get(method)
+        allowed: list[str] = []
+        if chosen is not None:
+            spec, provider = chosen
+        else:
+            spec, provider, allowed = self._select(path, headers, method)
         query = scope.get("query_string", b"")
         call = HttpCall(
             method,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 import orjson
 
@@ -26,11 +26,13 @@ from ...core.types import (
     Message,
     OtherPart,
     Part,
+    Role,
     TextPart,
     ToolCall,
     ToolChoice,
     ToolSpec,
 )
+from ..validation import INT32_MAX, INT64_MAX, INT64_MIN
 from . import protocol as p
 
 SYSTEM_FINGERPRINT = "fp_mockllm"
@@ -160,6 +162,102 @@ def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatReq
     )
 
 
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
+
+
+def _is_number(value: Any, low: float, high: float) -> bool:
+    return (type(value) is float or type(value) is int) and low <= value <= high
+
+
+_PLAIN_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "model": lambda v: type(v) is str,
+    "stream": lambda v: v is None or type(v) is bool,
+    "n": lambda v: v is None or _is_int(v, 1, 128),
+    "max_tokens": lambda v: v is None or _is_int(v, 1, INT32_MAX),
+    "max_completion_tokens": lambda v: v is None or _is_int(v, 1, INT32_MAX),
+    "temperature": lambda v: v is None or _is_number(v, 0, 2),
+    "top_p": lambda v: v is None or _is_number(v, 0, 1),
+    "presence_penalty": lambda v: v is None or _is_number(v, -2, 2),
+    "frequency_penalty": lambda v: v is None or _is_number(v, -2, 2),
+    "seed": lambda v: v is None or _is_int(v, INT64_MIN, INT64_MAX),
+    "logprobs": lambda v: v is None or type(v) is bool,
+    "top_logprobs": lambda v: v is None or _is_int(v, 0, 20),
+    "parallel_tool_calls": lambda v: v is None or type(v) is bool,
+    "user": lambda v: v is None or type(v) is str,
+    "store": lambda v: v is None or v is False,
+    "reasoning_effort": lambda v: v is None or type(v) is str,
+    "metadata": lambda v: (
+        v is None or (type(v) is dict and all(type(x) is str for x in v.values()))
+    ),
+    "stop": lambda v: (
+        v is None
+        or type(v) is str
+        or (type(v) is list and len(v) <= 4 and all(type(x) is str for x in v))
+    ),
+    "messages": lambda v: type(v) is list and len(v) > 0,
+}
+"""The request fields a plain body may have, each with the check of its schema
+(:class:`~.protocol.ChatCompletionRequest`: strict types, the same bounds)."""
+_PLAIN_ROLES = frozenset({"system", "developer", "user", "assistant"})
+_PLAIN_MESSAGE_KEYS = frozenset({"role", "content", "name"})
+
+
+def decode_plain(body: bytes, headers: Mapping[str, str]) -> tuple[ChatRequest, str] | None:
+    """The neutral request of a *plain* Chat Completions body, decoded without the schema's
+    models (about a third of the cost of :func:`~..validation.parse_body` and
+    :func:`decode`), and the name of the field its ``max_tokens`` came from; None when the
+    body is not plain, and then the schema decides (and words the 400s).
+
+    Plain: a JSON object with ``model`` and ``messages`` and no field outside
+    :data:`_PLAIN_FIELDS` (sampling settings, ``n``, ``stop`` of up to 4, ``metadata``,
+    ``store`` not true...), every one valid as the schema checks it, and messages of role
+    ``system``, ``developer``, ``user`` or ``assistant`` with text content and an optional
+    ``name``. For such a body the result equals what :func:`decode` makes of the validated
+    body. Anything orjson refuses (NaN, huge numbers, invalid UTF-8) is not plain either."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict or "model" not in data or "messages" not in data:
+        return None
+    for key, value in data.items():
+        check = _PLAIN_FIELDS.get(key)
+        if check is None or not check(value):
+            return None
+    messages = []
+    for item in data["messages"]:
+        if type(item) is not dict or not item.keys() <= _PLAIN_MESSAGE_KEYS:
+            return None
+        role = item.get("role")
+        content = item.get("content")
+        name = item.get("name")
+        if type(role) is not str or role not in _PLAIN_ROLES or type(content) is not str:
+            return None
+        if name is not None and type(name) is not str:
+            return None
+        messages.append(Message(cast(Role, role), (TextPart(content),), (), None, name))
+    stop = data.get("stop")
+    completion_tokens = data.get("max_completion_tokens")
+    request = ChatRequest(
+        "openai",
+        "chat.completions",
+        data["model"],
+        tuple(messages),
+        (),
+        _MODES["auto"],
+        completion_tokens or data.get("max_tokens"),
+        () if stop is None else (stop,) if type(stop) is str else tuple(stop),
+        data.get("n") or 1,
+        bool(data.get("stream")),
+        None,
+        headers,
+        data.get("metadata") or {},
+        "reasoning_effort" if data.get("reasoning_effort") is not None else None,
+    )
+    return request, "max_completion_tokens" if completion_tokens else "max_tokens"
+
+
 def usage(completion: Completion) -> dict[str, Any]:
     u = completion.usage
     return {
@@ -241,12 +339,20 @@ def stream(
         body = dumps({"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish})
         return b"data: " + head + body + tail
 
+    # A text chunk, the most frequent, is its choice's fixed opening, the text as JSON and a
+    # fixed closing: the bytes chunk() writes for {"content": text}, without the dicts.
+    openings: dict[int, bytes] = {}
+    closing = b'},"logprobs":null,"finish_reason":null}' + tail
     choices = completion.choices
     for event in iter_events(completion):
         kind = type(event)
         if kind is TextDelta:
             assert isinstance(event, TextDelta)
-            yield event, chunk(event.choice, {"content": event.text})
+            opening = openings.get(event.choice)
+            if opening is None:
+                opening = b'data: %s{"index":%d,"delta":{"content":' % (head, event.choice)
+                openings[event.choice] = opening
+            yield event, opening + dumps(event.text) + closing
         elif kind is ChoiceStart:
             this = choices[event.choice]
             text_first = (bool(this.chunks) or not this.tool_calls) and this.refusal is None
