@@ -57,7 +57,7 @@ NO_RUN = "no-run"
 NOT_RUN = {
     # (file, first line of the block): why it is not run
     ("README.md", "scripts/serve"): "installs packages, then serves until stopped",
-    ("README.md", "wire request"): "a diagram, not code",
+    ("README.md", "HTTP --> wire.py"): "a diagram, not code",
     (
         "README.md",
         "INFO:     config:",
@@ -309,3 +309,36 @@ def test_every_kind_of_block_is_found() -> None:
     readme = [b.language for b in BLOCKS if b.path == "README.md" and b.runs]
     assert {"python", "js", "sh", "yaml"} <= set(readme)
     assert readme.count("python") >= 5
+
+
+def _architecture() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Architecture")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_architecture_section_matches_the_tree() -> None:
+    """Every module the README's Architecture section names exists, and every module and
+    package of ``src/mockllm`` is named there: the layout it describes is the tree's."""
+    section = _architecture()
+    src = ROOT / "src" / "mockllm"
+    named = set(re.findall(r"`((?:[a-z_]+/)*[a-z_]+(?:\.py|/))`", section))
+    everywhere = {p.name for p in src.rglob("*.py")}
+    missing = sorted(
+        n
+        for n in named
+        if not (src / n).exists() and not (ROOT / n).exists() and n not in everywhere
+    )
+    assert not missing, f"README Architecture names what does not exist: {missing}"
+    entries = {
+        f"{p.name}/" if p.is_dir() else p.name
+        for p in src.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.name not in ("__init__.py", "__main__.py"))
+    }
+    unnamed = sorted(entries - named)
+    assert not unnamed, f"README Architecture does not name: {unnamed}"
+    for dialect in (src / "providers").iterdir():
+        if (dialect / "__init__.py").exists() and dialect.name != "azure":
+            for module in ("protocol.py", "decode.py", "encode.py", "routes.py", "errors.py"):
+                assert (dialect / module).exists(), f"providers/{dialect.name}/ has no {module}"

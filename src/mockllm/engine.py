@@ -49,6 +49,8 @@ _BYTES_PER_TOKEN = 90
 """Estimated memory of one cached token: the int in the list and its piece of text."""
 _KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
 _KIND_BY_STATUS[503] = "overloaded"
+_PLAIN_TRAITS = Traits()
+"""The traits of a dialect that declares none (built once: this is on every request)."""
 
 
 def stable_seed(*parts: str) -> int:
@@ -129,7 +131,7 @@ class Engine:
                 param="model",
                 code="model_not_found",
             )
-        traits = self.traits.get(provider, Traits())
+        traits = self.traits.get(provider, _PLAIN_TRAITS)
         tokenizer = traits.tokenizer_for(name) or "o200k_base"
         return ModelInfo(id=name, provider=provider, tokenizer=tokenizer, owned_by=provider)
 
@@ -157,7 +159,7 @@ class Engine:
     def prompt_tokens(self, request: ChatRequest, model: ModelInfo) -> int:
         """Prompt tokens of ``request`` as its provider counts them: exact up to the model's
         context window; past it, an estimate (the work stays bounded by the window)."""
-        traits = self.traits.get(request.provider, Traits())
+        traits = self.traits.get(request.provider, _PLAIN_TRAITS)
         return self.tokenizer.count_messages(
             request.messages,
             request.tools,
@@ -324,7 +326,7 @@ class Engine:
         return self._generate(schema, seed, "the request's response_format schema")
 
     def _tool_calls(self, request: ChatRequest, plan: Plan, seed: int) -> tuple[ToolCall, ...]:
-        prefix = self.traits.get(request.provider, Traits()).tool_call_id_prefix
+        prefix = self.traits.get(request.provider, _PLAIN_TRAITS).tool_call_id_prefix
         calls = []
         for position, planned in enumerate(plan.tool_calls):
             arguments = planned.arguments

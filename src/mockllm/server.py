@@ -25,8 +25,10 @@ kept-alive request whose headers take more than one read).
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
+import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -378,9 +380,108 @@ def protocol_factory(limits: Limits, http: HttpImplementation = "auto") -> Calla
     )
 
 
+class _EagerListener:
+    """A listening TCP socket that accepts every pending connection each time it is
+    readable. uvloop (libuv) accepts one connection per turn of the event loop, so a burst
+    of new connections to a busy server (a load test opening 64 at once) waits one turn
+    each, hundreds of milliseconds for the last; here the whole backlog is taken at once.
+    Quacks like the ``asyncio.Server`` uvicorn expects (``sockets``, ``close``,
+    ``wait_closed``)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        listener: socket.socket,
+        protocol_factory: Callable[[], asyncio.BaseProtocol],
+    ) -> None:
+        self._loop = loop
+        self._listener = listener
+        self._factory = protocol_factory
+        self._closed = False
+        self.sockets = [listener]
+        loop.add_reader(listener.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    # Out of descriptors: stop accepting for a moment rather than spin.
+                    self._loop.remove_reader(self._listener.fileno())
+                    self._loop.call_later(0.1, self._resume)
+                return
+            conn.setblocking(False)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._loop.create_task(self._connect(conn))
+
+    async def _connect(self, conn: socket.socket) -> None:
+        try:
+            await self._loop.connect_accepted_socket(self._factory, conn)
+        except OSError:
+            conn.close()
+
+    def _resume(self) -> None:
+        if not self._closed:
+            self._loop.add_reader(self._listener.fileno(), self._accept)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._loop.remove_reader(self._listener.fileno())
+            self._listener.close()
+
+    async def wait_closed(self) -> None:
+        return None
+
+    def is_serving(self) -> bool:
+        return not self._closed
+
+
+def _eager_loop_class() -> type[asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # no uvloop on this platform: uvicorn's default loop
+        return None
+
+    class EagerLoop(uvloop.Loop):
+        """uvloop, with a listener that accepts a whole burst of connections at once
+        (:class:`_EagerListener`) when uvicorn binds a host and port itself."""
+
+        async def create_server(  # type: ignore[override]
+            self,
+            protocol_factory: Callable[[], asyncio.BaseProtocol],
+            host: str | None = None,
+            port: int | None = None,
+            *,
+            sock: socket.socket | None = None,
+            backlog: int = 100,
+            ssl: Any = None,
+            **kw: Any,
+        ) -> Any:
+            if ssl is not None or sock is not None or host is None or port is None:
+                create: Any = super().create_server
+                return await create(
+                    protocol_factory, host, port, sock=sock, backlog=backlog, ssl=ssl, **kw
+                )
+            listener = socket.create_server((host, port), backlog=backlog)
+            listener.setblocking(False)
+            return _EagerListener(self, listener, protocol_factory)
+
+    return EagerLoop
+
+
+EAGER_LOOP = _eager_loop_class()
+"""uvloop's loop class with the eager listener (None without uvloop); uvicorn's ``loop``
+option names it as ``mockllm.server:EAGER_LOOP``."""
+
+
 def uvicorn_options(settings: Settings, *, http: HttpImplementation = "auto") -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.Config`` / ``uvicorn.run`` serving ``settings``:
-    address, log level, the guarded HTTP protocol (:func:`protocol_factory`), the
+    address, log level, the guarded HTTP protocol (:func:`protocol_factory`), uvloop with
+    a listener that accepts a burst of connections at once (:data:`EAGER_LOOP`), the
     keep-alive timeout, h11's header budget, no WebSocket, a 5 s graceful shutdown.
 
     Callers add what only they know: the app (or factory), ``workers``, ``log_config``. Both
@@ -394,6 +495,7 @@ def uvicorn_options(settings: Settings, *, http: HttpImplementation = "auto") ->
         "log_level": settings.log_level,
         "access_log": settings.log_level in ("debug", "trace"),
         "http": protocol_factory(limits, http),
+        "loop": "mockllm.server:EAGER_LOOP" if EAGER_LOOP is not None else "auto",
         "ws": "none",  # no dialect speaks WebSocket: do not import a WebSocket library
         "timeout_keep_alive": limits.keep_alive_seconds,
         "h11_max_incomplete_event_size": limits.max_header_bytes,

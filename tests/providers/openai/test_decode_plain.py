@@ -1,4 +1,4 @@
-"""``translate.decode_plain``: the fast decoding of plain Chat Completions bodies.
+"""``decode.decode_plain``: the fast decoding of plain Chat Completions bodies.
 
 For any body, it is either None (the schema then decides, and words the 400s) or exactly
 what the schema's path makes of the body (``parse_json`` then ``decode``), with the name of
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mockllm.core.errors import MockError
-from mockllm.providers.openai import translate
+from mockllm.providers.openai import decode
 from mockllm.providers.openai.protocol import ChatCompletionRequest
 from mockllm.providers.validation import parse_json
 
@@ -23,10 +23,10 @@ HEADERS = {"x-test": "1"}
 
 
 def check(body: bytes) -> str:
-    fast = translate.decode_plain(body, HEADERS)
+    fast = decode.decode_plain(body, HEADERS)
     try:
         parsed = parse_json(ChatCompletionRequest, body)
-        slow = translate.decode(parsed, HEADERS)
+        slow = decode.decode(parsed, HEADERS)
     except (ValidationError, MockError):
         assert fast is None, body
         return "refused"

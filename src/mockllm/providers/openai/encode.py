@@ -1,10 +1,11 @@
-"""Answers -> OpenAI wire bodies and stream frames (wire-formats.md section 4): legacy
+"""Answers -> OpenAI wire bodies and stream frames (wire-formats.md sections 2 and 4): the
+``chat.completion`` object and its chunk stream (:func:`encode`, :func:`stream`), legacy
 completions' ``text_completion`` object and chunks, the embeddings list, the moderation
 results.
 
 Each endpoint's names say which it is (``encode_completion``, ``completion_chunks``,
-``encode_embeddings``, ``encode_moderation``); the Chat Completions encoders live in
-:mod:`.translate` for now.
+``encode_embeddings``, ``encode_moderation``); Chat Completions' are ``encode``,
+``stream`` and ``usage``.
 
 **Legacy completions**: a list of prompts gets ``n`` choices per prompt, in prompt order
 (indices ``prompt * n + k``). ``echo`` puts the prompt before the answer; ``logprobs`` is
@@ -28,9 +29,12 @@ from __future__ import annotations
 
 import base64
 import struct
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ...core.embeddings import embed
 from ...core.events import (
@@ -40,15 +44,18 @@ from ...core.events import (
     RefusalDelta,
     ReplyEvent,
     TextDelta,
+    ToolArgumentsDelta,
+    ToolCallStart,
     iter_events,
 )
 from ...core.ids import new_id
-from ...core.types import Completion
+from ...core.types import (
+    Completion,
+)
 from ..sse import sse
 from .decode import ModerationInput, Text
-from .extras_protocol import CompletionRequest
 from .moderation import CATEGORIES, IMAGE_CATEGORIES, flagged_categories, score
-from .translate import SYSTEM_FINGERPRINT
+from .protocol import CompletionRequest
 
 # --- legacy completions: text_completion ---------------------------------------------------
 
@@ -218,3 +225,144 @@ def encode_moderation(inputs: list[ModerationInput], model: str) -> dict[str, An
         for item in inputs
     ]
     return {"id": new_id("modr-", 16), "model": model, "results": results}
+
+
+# --- Chat Completions ----------------------------------------------------------------
+
+
+SYSTEM_FINGERPRINT = "fp_mockllm"
+FINISH = {
+    "stop": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "refusal": "stop",  # a structured-output refusal ends normally, with message.refusal set
+}
+
+
+def usage(completion: Completion) -> dict[str, Any]:
+    u = completion.usage
+    return {
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "total_tokens": u.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": u.reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def encode(completion: Completion, completion_id: str, created: int) -> dict[str, Any]:
+    """The non-streaming ``chat.completion`` object."""
+    choices = []
+    for choice in completion.choices:
+        content = choice.text if (choice.text or not choice.tool_calls) else None
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None if choice.refusal is not None else content,
+            "refusal": choice.refusal,
+            "annotations": [],
+        }
+        if choice.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in choice.tool_calls
+            ]
+        choices.append(
+            {
+                "index": choice.index,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": FINISH[choice.finish_reason],
+            }
+        )
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": completion.model,
+        "choices": choices,
+        "usage": usage(completion),
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
+
+
+def stream(
+    completion: Completion, completion_id: str, created: int, include_usage: bool
+) -> Iterator[Frame]:
+    """The SSE chunks of ``completion``: role once per choice, content, tool-call fragments
+    (id/type/name only in the first), finish chunk, usage chunk last if asked, ``[DONE]``."""
+    head = (
+        orjson.dumps(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": completion.model,
+                "service_tier": "default",
+                "system_fingerprint": SYSTEM_FINGERPRINT,
+            }
+        )[:-1]
+        + b',"choices":['
+    )
+    tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+    dumps = orjson.dumps
+
+    def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body = dumps({"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish})
+        return b"data: " + head + body + tail
+
+    # A text chunk, the most frequent, is its choice's fixed opening, the text as JSON and a
+    # fixed closing: the bytes chunk() writes for {"content": text}, without the dicts.
+    openings: dict[int, bytes] = {}
+    closing = b'},"logprobs":null,"finish_reason":null}' + tail
+    choices = completion.choices
+    for event in iter_events(completion):
+        kind = type(event)
+        if kind is TextDelta:
+            assert isinstance(event, TextDelta)
+            opening = openings.get(event.choice)
+            if opening is None:
+                opening = b'data: %s{"index":%d,"delta":{"content":' % (head, event.choice)
+                openings[event.choice] = opening
+            yield event, opening + dumps(event.text) + closing
+        elif kind is ChoiceStart:
+            this = choices[event.choice]
+            text_first = (bool(this.chunks) or not this.tool_calls) and this.refusal is None
+            delta = {"role": "assistant", "content": "" if text_first else None, "refusal": None}
+            yield event, chunk(event.choice, delta)
+        elif kind is RefusalDelta:
+            assert isinstance(event, RefusalDelta)
+            yield event, chunk(event.choice, {"refusal": event.text})
+        elif kind is ToolCallStart:
+            assert isinstance(event, ToolCallStart)
+            call = {
+                "index": event.index,
+                "id": event.id,
+                "type": "function",
+                "function": {"name": event.name, "arguments": ""},
+            }
+            yield event, chunk(event.choice, {"tool_calls": [call]})
+        elif kind is ToolArgumentsDelta:
+            assert isinstance(event, ToolArgumentsDelta)
+            fragment = {"index": event.index, "function": {"arguments": event.fragment}}
+            yield event, chunk(event.choice, {"tool_calls": [fragment]})
+        elif kind is ChoiceEnd:
+            yield event, chunk(event.choice, {}, FINISH[choices[event.choice].finish_reason])
+    if include_usage:
+        yield None, b"data: " + head + b'],"usage":' + dumps(usage(completion)) + b"}\n\n"
+    yield None, b"data: [DONE]\n\n"
+
+
+def now() -> int:
+    return int(time.time())

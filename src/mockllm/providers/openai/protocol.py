@@ -1,4 +1,6 @@
-"""OpenAI Chat Completions request schema (wire-formats.md section 2.1).
+"""OpenAI request schemas: Chat Completions (wire-formats.md section 2.1), and embeddings,
+legacy completions and moderations (section 4; ``CreateEmbeddingRequest``,
+``CreateCompletionRequest`` and ``CreateModerationRequest`` in the OpenAPI spec).
 
 Known fields are checked strictly (a string where an integer belongs is an error, as on
 the real API); unknown fields are accepted and ignored, so newer SDKs keep working. Integer
@@ -235,3 +237,73 @@ class ChatCompletionRequest(_Wire):
     metadata: dict[str, str] | None = None
     store: bool | None = None
     reasoning_effort: str | None = None
+
+
+# --- embeddings, legacy completions, moderations (wire-formats.md section 4) ------------
+
+TextInput = str | list[str] | list[int] | list[list[int]]
+"""A string, strings, one token array or token arrays: what embeddings and completions take."""
+
+
+class _Deferred(_Wire):
+    """Schemas of the endpoints a test suite calls less often: built on first use, which
+    keeps them out of the server's start-up."""
+
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
+
+
+class EmbeddingRequest(_Deferred):
+    """``POST /v1/embeddings`` body."""
+
+    model: str
+    input: TextInput
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(None, ge=1, le=INT32_MAX)
+    user: str | None = None
+
+
+class CompletionRequest(_Deferred):
+    """``POST /v1/completions`` body (legacy text completions)."""
+
+    model: str
+    prompt: TextInput | None
+    max_tokens: int | None = Field(None, ge=0, le=INT32_MAX)
+    n: int | None = Field(None, ge=1, le=128)
+    stop: str | list[str] | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    echo: bool | None = None
+    suffix: str | None = None
+    logprobs: int | None = Field(None, ge=0, le=5)
+    best_of: int | None = Field(None, ge=0, le=20)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    logit_bias: dict[str, Any] | None = None
+    seed: int | None = Field(None, ge=INT64_MIN, le=INT64_MAX)
+    user: str | None = None
+
+
+class ModerationText(_Deferred):
+    type: Literal["text"]
+    text: str
+
+
+class ModerationImageURL(_Deferred):
+    url: str
+
+
+class ModerationImage(_Deferred):
+    type: Literal["image_url"]
+    image_url: ModerationImageURL
+
+
+ModerationPart = Annotated[ModerationText | ModerationImage, Field(discriminator="type")]
+
+
+class ModerationRequest(_Deferred):
+    """``POST /v1/moderations`` body."""
+
+    input: str | list[str] | list[ModerationPart]
+    model: str | None = None

@@ -15,7 +15,7 @@ from ...core.types import ChatRequest
 from ...serving import Turn, decide, deliver, generation
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
-from . import stored, translate
+from . import decode, encode, stored
 from .decode import decode_completions, decode_embeddings, decode_moderation, stop_sequences
 from .encode import (
     CompletionsAnswer,
@@ -26,20 +26,19 @@ from .encode import (
     encode_moderation,
 )
 from .errors import invalid_request
-from .extras_protocol import CompletionRequest, EmbeddingRequest, ModerationRequest
 from .models import FINE_TUNED_PREFIX
 from .moderation import DEFAULT_MODEL as MODERATION_MODEL
-from .protocol import ChatCompletionRequest
+from .protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, ModerationRequest
 
 
 def check_output_limit(
-    call: HttpCall, provider: str, body: ChatCompletionRequest, request: ChatRequest
+    call: HttpCall, provider: str, request: ChatRequest, param: str = "max_tokens"
 ) -> None:
-    """The real API's 400 when ``max_tokens`` / ``max_completion_tokens`` exceeds what a
-    catalogue model can produce (unknown models are not checked)."""
-    known = call.services.store.current.models.get(provider, body.model)
+    """The real API's 400 when ``max_tokens`` / ``max_completion_tokens`` (``param``, the
+    field the limit came from) exceeds what a catalogue model can produce (unknown models
+    are not checked)."""
+    known = call.services.store.current.models.get(provider, request.model)
     if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
-        param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
         raise too_many_output_tokens(request.max_tokens, known, param)
 
 
@@ -47,19 +46,30 @@ def chat_turn(call: HttpCall, provider: str = "openai") -> Turn:
     """A Chat Completions request decoded for the serving path, answered as OpenAI's
     ``chat.completion`` object or chunk stream; ``provider`` names the dialect whose
     catalogue and rules apply (Azure speaks this protocol under its own name)."""
-    body = parse_body(ChatCompletionRequest, call.body, lambda exc: invalid_request(exc, call.body))
-    request = translate.decode(body, call.headers)
+    plain = decode.decode_plain(call.body, call.headers)
+    body = None
+    if plain is not None:  # the common shape, decoded without the schema's models
+        request, param = plain
+        include_usage = False
+    else:
+        body = parse_body(
+            ChatCompletionRequest, call.body, lambda exc: invalid_request(exc, call.body)
+        )
+        request = decode.decode(body, call.headers)
+        param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
     if provider != request.provider:
         request.provider = provider
-    check_output_limit(call, provider, body, request)
+    check_output_limit(call, provider, request, param)
     completion_id = new_id("chatcmpl-", 15)
-    created = translate.now()
-    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    created = encode.now()
     turn = Turn(
         request,
-        encode=lambda c: translate.encode(c, completion_id, created),
-        frames=lambda c: translate.stream(c, completion_id, created, include_usage),
+        encode=lambda c: encode.encode(c, completion_id, created),
+        frames=lambda c: encode.stream(c, completion_id, created, include_usage),
     )
+    if body is None:  # a plain body has no store: true
+        return turn
     return stored.keeping(call, provider, body, turn)  # store: true (stored.py)
 
 
@@ -121,7 +131,7 @@ def completions_answer(call: HttpCall, provider: str) -> CompletionsAnswer:
     )
     completions = [decide(call, request) for request in requests]
     return CompletionsAnswer(
-        body, prompts, completions, new_id("cmpl-", 15), translate.now(), body.model
+        body, prompts, completions, new_id("cmpl-", 15), encode.now(), body.model
     )
 
 
