@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .core.limits import Limits
+from .core.models import ModelRegistry
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .rules.store import ConfigStore
@@ -33,6 +34,12 @@ class Services:
     """The per-app state the providers declared (``Provider.state``), by name."""
     hooks: Hooks = field(default_factory=Hooks)
     """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
+
+    @property
+    def models(self) -> ModelRegistry:
+        """The model catalogue in force (the built-ins merged with the config's ``models:``;
+        swapped when the config reloads)."""
+        return self.store.current.models
 
     def state(self, name: str, kind: type[T] | None = None) -> T:
         """The per-app state object called ``name`` (declared by a provider's ``state``);

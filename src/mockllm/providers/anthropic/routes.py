@@ -78,8 +78,8 @@ async def list_models(call: HttpCall) -> Result:
         raise MockError("invalid_request", "limit: Input should be a valid integer") from None
     if not 1 <= limit <= 1000:
         raise MockError("invalid_request", "limit: Input should be between 1 and 1000")
-    ids = [m.id for m in call.services.store.current.models.for_provider("anthropic")]
-    models = call.services.store.current.models.for_provider("anthropic")
+    ids = [m.id for m in call.services.models.for_provider("anthropic")]
+    models = call.services.models.for_provider("anthropic")
     start, end = 0, len(models)
     if "after_id" in query and query["after_id"] in ids:
         start = ids.index(query["after_id"]) + 1
@@ -101,7 +101,7 @@ async def list_models(call: HttpCall) -> Result:
 async def retrieve_model(call: HttpCall) -> Result:
     """``GET /v1/models/{model}`` (with ``anthropic-version``)."""
     name = str(call.path_params["model"])
-    info = call.services.store.current.models.get("anthropic", name)
+    info = call.services.models.get("anthropic", name)
     if info is None:
         raise MockError("not_found", f"model: {name}")
     return JsonResult(_model_object(info))

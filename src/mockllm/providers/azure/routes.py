@@ -64,7 +64,7 @@ def _with_model(body: bytes, model: str) -> bytes:
 
 def reported_model(call: HttpCall, name: str) -> str:
     """The model an answer names: the catalogue id behind the deployment, else its name."""
-    info = call.services.store.current.models.get(PROVIDER, name)
+    info = call.services.models.get(PROVIDER, name)
     return info.id if info is not None else name
 
 
@@ -111,14 +111,14 @@ def _model_object(name: str, info: ModelInfo) -> dict[str, object]:
 
 async def list_models(call: HttpCall) -> Result:
     """``GET /openai/v1/models`` (and ``/openai/models``): the Azure catalogue."""
-    models = call.services.store.current.models.for_provider(PROVIDER)
+    models = call.services.models.for_provider(PROVIDER)
     return JsonResult({"object": "list", "data": [_model_object(m.id, m) for m in models]})
 
 
 async def retrieve_model(call: HttpCall) -> Result:
     """``GET /openai/v1/models/{model}``: one catalogue entry, else 404."""
     name = str(call.path_params["model"])
-    info = call.services.store.current.models.get(PROVIDER, name)
+    info = call.services.models.get(PROVIDER, name)
     if info is None:
         raise MockError(
             "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"

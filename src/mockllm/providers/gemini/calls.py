@@ -80,7 +80,7 @@ def model(call: HttpCall, name: str, method: str) -> ModelInfo:
         if exc.code == "model_not_found":
             raise _not_supported(name, api_version, method) from None
         raise
-    if call.services.store.current.models.get("gemini", name) is not None:
+    if call.services.models.get("gemini", name) is not None:
         embedding = "embeddings" in info.capabilities
         if embedding != (method in ("embedContent", "batchEmbedContents")):
             raise _not_supported(name, api_version, method)

@@ -18,7 +18,7 @@ MAX_DIMENSIONS = 3072
 def _limit(call: HttpCall, name: str) -> int:
     """The largest ``outputDimensionality`` of ``name``: its default size when it is a
     catalogue model, else 3072."""
-    known = call.services.store.current.models.get("gemini", name) is not None
+    known = call.services.models.get("gemini", name) is not None
     return default_dimensions(name) if known else MAX_DIMENSIONS
 
 

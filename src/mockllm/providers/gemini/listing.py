@@ -64,7 +64,7 @@ async def list_models(call: HttpCall) -> Result:
         ) from None
     size = DEFAULT_PAGE_SIZE if size <= 0 else min(size, MAX_PAGE_SIZE)
     offset = _offset(query["pageToken"]) if query.get("pageToken") else 0
-    models = call.services.store.current.models.for_provider("gemini")
+    models = call.services.models.for_provider("gemini")
     page = models[offset : offset + size]
     body: dict[str, Any] = {"models": [model_object(m) for m in page]}
     if offset + size < len(models):
@@ -74,7 +74,7 @@ async def list_models(call: HttpCall) -> Result:
 
 async def get_model(call: HttpCall, name: str) -> Result:
     """``GET /{ver}/models/{model}``: one catalogue entry (by id or alias), else 404."""
-    info = call.services.store.current.models.get("gemini", name)
+    info = call.services.models.get("gemini", name)
     if info is None:
         raise MockError(
             "not_found", f"Model is not found: models/{name} for api version {calls.version(call)}"

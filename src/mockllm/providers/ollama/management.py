@@ -61,7 +61,7 @@ def _summary(local: LocalModel) -> dict[str, Any]:
 
 async def tags(call: HttpCall) -> Result:
     """``GET /api/tags``: the Ollama catalogue (built-ins and config ``models:``)."""
-    models = call.services.store.current.models.for_provider("ollama")
+    models = call.services.models.for_provider("ollama")
     return JsonResult({"models": [_summary(local_model(m)) for m in models]})
 
 

@@ -36,7 +36,7 @@ def resolve(call: HttpCall, name: str, not_found: Callable[[str], MockError]) ->
     """The model ``name`` means: an id or alias of the catalogue, the same after Ollama's
     normalization (case, ``:latest``, ``library/``), else an unknown model, accepted
     unless ``strict_models`` is on (then ``not_found(name)`` is raised)."""
-    registry = call.services.store.current.models
+    registry = call.services.models
     info = registry.get("ollama", name)
     request_id = name
     if info is None:

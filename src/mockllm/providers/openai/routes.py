@@ -37,7 +37,7 @@ def check_output_limit(
     """The real API's 400 when ``max_tokens`` / ``max_completion_tokens`` (``param``, the
     field the limit came from) exceeds what a catalogue model can produce (unknown models
     are not checked)."""
-    known = call.services.store.current.models.get(provider, request.model)
+    known = call.services.models.get(provider, request.model)
     if known is not None and request.max_tokens and request.max_tokens > known.max_output_tokens:
         raise too_many_output_tokens(request.max_tokens, known, param)
 
@@ -83,7 +83,7 @@ def _model_object(info_id: str, created: int, owned_by: str) -> dict[str, object
 
 async def list_models(call: HttpCall) -> Result:
     """``GET /v1/models``: the catalogue (built-ins plus the config's ``models:``)."""
-    models = call.services.store.current.models.for_provider("openai")
+    models = call.services.models.for_provider("openai")
     data = [_model_object(m.id, m.created, m.owned_by or "system") for m in models]
     return JsonResult({"object": "list", "data": data})
 
@@ -91,7 +91,7 @@ async def list_models(call: HttpCall) -> Result:
 async def retrieve_model(call: HttpCall) -> Result:
     """``GET /v1/models/{model}``: one catalogue entry (by id or alias), else 404."""
     name = str(call.path_params["model"])
-    info = call.services.store.current.models.get("openai", name)
+    info = call.services.models.get("openai", name)
     if info is None:
         raise MockError(
             "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
@@ -105,7 +105,7 @@ async def delete_model(call: HttpCall) -> Result:
     true}``; the catalogue itself, which is the config's, is unchanged); any other
     catalogue model belongs to OpenAI, a 403; an unknown id is a 404 ``model_not_found``."""
     name = str(call.path_params["model"])
-    info = call.services.store.current.models.get("openai", name)
+    info = call.services.models.get("openai", name)
     if info is None:
         raise MockError(
             "not_found", f"The model '{name}' does not exist", param="model", code="model_not_found"
