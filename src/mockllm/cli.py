@@ -267,7 +267,10 @@ def _run(overrides: dict[str, object]) -> int:
     settings = Settings()
     # mockllm's own loggers (start-up, one line per request, config reloads, errors) print
     # like uvicorn's.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    from .logs import use_in
+
+    # uvicorn's format, written a loop turn at a time (see mockllm.logs).
+    log_config = use_in(copy.deepcopy(uvicorn.config.LOGGING_CONFIG))
     log_config["loggers"]["mockllm"] = {
         "handlers": ["default"],
         "level": settings.log_level.upper().replace("TRACE", "DEBUG"),
