@@ -636,3 +636,24 @@ def test_requests_without_origin_are_unaffected(cors: MockServer) -> None:
     options = httpx.options(cors.openai_url + "/chat/completions", timeout=10)
     assert options.status_code == 405
     assert healthy(cors)
+
+
+def test_a_client_leaving_a_paced_stream_frees_its_wait_at_once(quick: MockServer) -> None:
+    """A stream with latency is paced by the app's one scheduler (``mockllm.pacing``); when
+    its client disconnects, its wait is released at once, not when its next frame was due."""
+    quick.write_config(CONFIG + "settings:\n  lag_enabled: true\n  lag_factor: 0.05\n")
+    pacer = quick.app.services.pacer
+    try:
+        with httpx.stream(
+            "POST", quick.openai_url + "/chat/completions", json=chat_body("slow", stream=True)
+        ) as answer:
+            assert answer.status_code == 200
+            first = next(answer.iter_raw())
+            assert first.startswith(b"data: ")
+            assert pacer.waiting == 1  # 2 s per character: waiting for its next frame
+        deadline = time.monotonic() + 0.5  # the next frame was due seconds later
+        while pacer.waiting and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pacer.waiting == 0
+    finally:
+        quick.write_config(CONFIG)

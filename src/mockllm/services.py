@@ -9,6 +9,7 @@ from .core.limits import Limits
 from .core.models import ModelRegistry
 from .core.tokens import Tokenizer
 from .engine import Engine
+from .pacing import Pacer
 from .rules.store import ConfigStore
 from .serving import Hooks
 from .settings import Settings
@@ -33,6 +34,8 @@ class Services:
     states: dict[str, Any] = field(default_factory=dict)
     """The per-app state the providers declared (``Provider.state``), by name."""
     hooks: Hooks = field(default_factory=Hooks)
+    pacer: Pacer = field(default_factory=Pacer)
+    """The one scheduler that paces every stream with latency (:mod:`mockllm.pacing`)."""
     """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
 
     @property

@@ -22,13 +22,14 @@ structured fields; the wire layer renders them in the dialect's envelope and wor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .core.errors import MockError
-from .core.events import Frame, paced
+from .core.events import Frame, ReasoningDelta, RefusalDelta, TextDelta, paced
 from .core.types import ChatRequest, Completion
+from .pacing import Pacer
 from .wire import HttpCall, JsonResult, Result, StreamResult, header_value
 
 SSE = "text/event-stream; charset=utf-8"
@@ -141,23 +142,46 @@ async def deliver(
     media_type: str = SSE,
     wrap: Wrap | None = None,
     headers: dict[str, str] | None = None,
+    pacer: Pacer | None = None,
 ) -> Result:
     """Step 5: the answer to send for ``completions`` (one per request; legacy
     completions answer several prompts at once). A stream is paced by the first
-    completion's latency; a whole answer waits the longest latency first."""
+    completion's latency, on ``pacer`` (the app's one scheduler for all streams) when
+    given; a whole answer waits the longest latency first."""
     out = rule_header(completions)
     if headers:
         out.update(headers)
     first = completions[0]
     if stream:
-        chunks = paced(first, frames())
+        cancel = None
+        if pacer is not None and first.delay_per_char:
+            timed = pacer.paced(schedule(first, frames()))
+            chunks: AsyncIterator[bytes] = timed
+            cancel = timed.cancel
+        else:
+            chunks = paced(first, frames())
         if wrap is not None:
             chunks = wrap(chunks)
-        return StreamResult(chunks, media_type, headers=out, paced=bool(first.delay_per_char))
+        return StreamResult(
+            chunks, media_type, headers=out, paced=bool(first.delay_per_char), cancel=cancel
+        )
     delay = max(c.delay_total for c in completions)
     if delay:
         await asyncio.sleep(delay)
     return JsonResult(encode(), headers=out)
+
+
+def schedule(completion: Completion, frames: Iterable[Frame]) -> Iterator[tuple[float, bytes]]:
+    """``frames`` with the delay before each: the completion's latency per character of a
+    text, reasoning or refusal piece, none for the frames around them."""
+    per_char = completion.delay_per_char
+    for event, frame in frames:
+        kind = type(event)
+        if kind is TextDelta or kind is ReasoningDelta or kind is RefusalDelta:
+            assert isinstance(event, TextDelta | ReasoningDelta | RefusalDelta)
+            yield per_char * len(event.text), frame
+        else:
+            yield 0.0, frame
 
 
 async def answer(call: HttpCall, turn: Turn) -> Result:
@@ -177,6 +201,7 @@ async def answer(call: HttpCall, turn: Turn) -> Result:
         media_type=turn.media_type,
         wrap=turn.wrap,
         headers=turn.headers,
+        pacer=call.services.pacer,
     )
 
 

@@ -107,7 +107,9 @@ class StreamResult:
     """A streamed answer: each item of ``chunks`` is written and flushed as it comes.
 
     ``paced`` says the stream sleeps between chunks; such a stream stops early when the
-    client disconnects (an unpaced one finishes in microseconds anyway).
+    client disconnects (an unpaced one finishes in microseconds anyway), and ``cancel``,
+    when given, is called at once then (a :class:`~mockllm.pacing.PacedStream`'s, which
+    ends the wait for its next frame).
     """
 
     chunks: AsyncIterator[bytes]
@@ -115,6 +117,7 @@ class StreamResult:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     paced: bool = False
+    cancel: Callable[[], None] | None = None
 
 
 Result = JsonResult | StreamResult
@@ -305,6 +308,9 @@ async def send_result(
     watcher = None
     if result.paced and receive is not None:
         watcher = asyncio.ensure_future(_disconnected(receive))
+        cancel = result.cancel
+        if cancel is not None:
+            watcher.add_done_callback(lambda done: done.cancelled() or cancel())
     # A paced stream writes each frame as it comes. An unpaced one is produced all at once:
     # its first frame goes out alone (the client's first byte as early as possible), the
     # rest in writes of up to COALESCE_BYTES: the same bytes, a fraction of the syscalls,
@@ -335,6 +341,11 @@ async def send_result(
     finally:
         if watcher is not None:
             watcher.cancel()
+    if watcher is not None and watcher.done() and not watcher.cancelled():
+        log.info("client went away during %s %s; stream stopped", call.method, call.path)
+        if finish is not None:
+            finish(result)
+        return result
     if finish is not None:
         finish(result)
     await send({"type": "http.response.body", "body": b"".join(pending)})
