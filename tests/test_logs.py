@@ -65,6 +65,21 @@ def test_lines_of_one_turn_are_written_together_and_in_order() -> None:
     assert total_writes == 2
 
 
+def test_lines_other_than_request_lines_are_written_at_once_after_the_pending_ones() -> None:
+    stream = CountingStream()
+    handler = TurnBatchingHandler(stream)
+
+    async def serve() -> str:
+        handler.handle(record(logging.INFO, "request 1"))
+        shutdown = logging.LogRecord(
+            "uvicorn.error", logging.INFO, __file__, 1, "Shutting down", (), None
+        )
+        handler.handle(shutdown)
+        return stream.getvalue()  # no loop turn has ended: the server may stop now
+
+    assert asyncio.run(serve()) == "request 1\nShutting down\n"
+
+
 def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
     stream = CountingStream()
     handler = TurnBatchingHandler(stream)

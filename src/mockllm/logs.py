@@ -7,12 +7,13 @@ a flush per line). Here:
 * :class:`PrefixFormatter` gives the output of uvicorn's ``DefaultFormatter``
   (``"INFO:     message"``, colours when the stream is a terminal) without copying each
   record;
-* :class:`TurnBatchingHandler` gathers the INFO (and lower) lines emitted during one turn
-  of the running event loop and writes them together when the turn ends: one write and
-  one flush for all the requests answered in that turn. A WARNING or worse, and any line
-  written outside an event loop, is written at once, after the lines pending before it, so
-  the order of the lines is always the order of the records. Every line is out by the end
-  of the loop turn that logged it.
+* :class:`TurnBatchingHandler` gathers the request lines (logger ``mockllm.requests``, INFO)
+  emitted during one turn of the running event loop and writes them together when the turn
+  ends: one write and one flush for all the requests answered in that turn. Any other line
+  (start-up, shutdown, warnings), and any line written outside an event loop, is written at
+  once, after the lines pending before it, so the order of the lines is always the order of
+  the records, and the server's last lines are out before it stops. Every request line is
+  out by the end of the loop turn that logged it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class PrefixFormatter(DefaultFormatter):
         return prefix + " " + record.message
 
 
+BATCHED = "mockllm.requests"
+"""The logger whose INFO lines are written a loop turn at a time (one per request)."""
+
+
 class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A ``StreamHandler`` writing the INFO lines of one event-loop turn together (see the
     module docstring); everything else at once, in order."""
@@ -67,7 +72,7 @@ class TurnBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 loop = None
-            if loop is None or record.levelno > logging.INFO:
+            if loop is None or record.levelno > logging.INFO or record.name != BATCHED:
                 self._write()
             elif not self._scheduled:
                 self._scheduled = True
