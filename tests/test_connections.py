@@ -650,6 +650,9 @@ def test_a_client_leaving_a_paced_stream_frees_its_wait_at_once(quick: MockServe
             assert answer.status_code == 200
             first = next(answer.iter_raw())
             assert first.startswith(b"data: ")
+            deadline = time.monotonic() + 2  # the server files the wait after sending
+            while pacer.waiting != 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert pacer.waiting == 1  # 2 s per character: waiting for its next frame
         deadline = time.monotonic() + 0.5  # the next frame was due seconds later
         while pacer.waiting and time.monotonic() < deadline:
