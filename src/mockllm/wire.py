@@ -23,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from .core import outcome
 from .core.errors import MockError
+from .core.events import UNPACED_WRITE_BYTES
 from .core.ids import new_id
 
 if TYPE_CHECKING:
@@ -38,8 +39,10 @@ request_log = logging.getLogger("mockllm.requests")
 :func:`log_request`)."""
 
 
-COALESCE_BYTES = 16 * 1024
-"""Largest write of an unpaced stream's frames joined together."""
+COALESCE_BYTES = UNPACED_WRITE_BYTES
+"""Largest write of an unpaced stream's frames joined together: the size
+:func:`mockllm.core.events.paced` already joins the dialects' frames to, applied here to
+any other stream (a plugin's, a stored response replayed) by the same rule."""
 
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TypeVar
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ...core.errors import MockError
 from ...core.models import ModelInfo
 from ...wire import HttpCall
-from ..validation import parse_json
+from ..validation import parse_body
 from .errors import UNREGISTERED_CALLER, invalid_request
 
 GOOGLE_KEY_HEADER = "x-goog-api-key"
@@ -55,10 +55,9 @@ def version(call: HttpCall) -> str:
 def parse(schema: type[Body], call: HttpCall, name: str) -> Body:
     """The request body as ``schema`` (an empty body is ``{}``); Gemini's 400 naming the
     request message ``name`` when it is not."""
-    try:
-        return parse_json(schema, call.body or b"{}", huge="float")
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body, name) from None
+    return parse_body(
+        schema, call.body or b"{}", lambda exc: invalid_request(exc, call.body, name), huge="float"
+    )
 
 
 def _not_supported(name: str, version: str, method: str) -> MockError:

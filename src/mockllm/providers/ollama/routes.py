@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ...core.events import Frame
 from ...core.types import ChatRequest, Completion
 from ...serving import Turn, generation
 from ...wire import HttpCall, JsonResult, Result
-from ..validation import parse_json
+from ..validation import parse_body
 from . import protocol as p
 from .context import ContextCodec
 from .decode import decode_chat, decode_generate, image_is_base64
@@ -39,10 +39,9 @@ Body = TypeVar("Body", bound=BaseModel)
 
 def parse(call: HttpCall, schema: type[Body], struct: str) -> Body:
     """The request body as ``schema``; Ollama's 400 when it is not."""
-    try:
-        return parse_json(schema, call.body, huge="float")
-    except ValidationError as exc:
-        raise invalid_body(exc, call.body, struct) from None
+    return parse_body(
+        schema, call.body, lambda exc: invalid_body(exc, call.body, struct), huge="float"
+    )
 
 
 def _check_think(model: Resolved, think: bool | str | None) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ...core.errors import MockError
 from ...core.events import Frame
@@ -37,7 +37,7 @@ from ...serving import Turn
 from ...state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ...state.bounded import BoundedStore
 from ...wire import HttpCall, JsonResult, Result
-from ..validation import parse_json
+from ..validation import parse_body
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
 from .responses.routes import int_param, order_param, query_params
@@ -267,10 +267,7 @@ async def retrieve(call: HttpCall) -> Result:
 async def update(call: HttpCall) -> Result:
     """``POST /v1/chat/completions/{completion_id}``: replace the metadata (``null``
     clears it)."""
-    try:
-        body = parse_json(UpdateChatCompletion, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    body = parse_body(UpdateChatCompletion, call.body, lambda exc: invalid_request(exc, call.body))
     completion_id = str(call.path_params["completion_id"])
     updated = _store(call).update_metadata(completion_id, dict(body.metadata or {}))
     if updated is None:

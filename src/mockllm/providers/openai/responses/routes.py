@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import ValidationError
-
 from ....core.errors import MockError
 from ....core.types import Completion
 from ....serving import Turn, generation
 from ....wire import HttpCall, JsonResult, Result, StreamResult
-from ...validation import parse_body, parse_json
+from ...validation import parse_body
 from ..errors import invalid_request
 from . import compaction
 from .decode import decode
@@ -272,10 +270,7 @@ async def input_items(call: HttpCall) -> Result:
 async def input_tokens(call: HttpCall) -> Result:
     """``POST /v1/responses/input_tokens``: the prompt tokens a create request would
     be charged, counted the way the engine counts them."""
-    try:
-        body = parse_json(CountInputTokens, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    body = parse_body(CountInputTokens, call.body, lambda exc: invalid_request(exc, call.body))
     ctx = _context(_store(call), body)
     engine = call.services.engine
     model = body.model or DEFAULT_MODEL
@@ -290,10 +285,7 @@ async def compact(call: HttpCall) -> Result:
     then one ``compaction`` item standing for the rest (:mod:`.compaction`). Input
     tokens are counted as ``input_tokens`` counts them, output tokens are those of the
     compacted text. Nothing is stored."""
-    try:
-        body = parse_json(CompactRequest, call.body)
-    except ValidationError as exc:
-        raise invalid_request(exc, call.body) from None
+    body = parse_body(CompactRequest, call.body, lambda exc: invalid_request(exc, call.body))
     if body.input is None and body.previous_response_id is None:
         raise _missing_input()
     ctx = _context(_store(call), body)
