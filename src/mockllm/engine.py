@@ -36,7 +36,7 @@ from .core.types import ChatRequest, Choice, Completion, FinishReason, ToolCall,
 from .rules.replies import Plan, PlannedCall
 from .rules.ruleset import Decision, describe_rule
 from .rules.store import ConfigStore
-from .rules.templates import TemplateBudgetError, TemplateContext
+from .rules.templates import BudgetExceeded, TemplateContext
 from .state import CounterStore, MemoryCounters
 
 log = logging.getLogger("mockllm.engine")
@@ -233,7 +233,7 @@ class Engine:
                     f"{settings.conversation_header} header)"
                 )
             outcome.note(reason=message)
-            if isinstance(exc, TemplateBudgetError):
+            if isinstance(exc, BudgetExceeded):
                 # A request-sized render (a huge prompt through a template): the client's 400.
                 log.warning("%s", message)
                 raise MockError(

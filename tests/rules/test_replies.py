@@ -26,7 +26,8 @@ from mockllm.core.types import ChatRequest, Message, TextPart, ToolCall, ToolSpe
 from mockllm.rules.loader import ConfigError, parse_config
 from mockllm.rules.replies import Plan
 from mockllm.rules.ruleset import RuleSet
-from mockllm.rules.templates import TemplateBudgetError, TemplateContext
+from mockllm.rules.sandbox import TemplateBudgetError
+from mockllm.rules.templates import TemplateContext
 from mockllm.state import CounterStore, MemoryCounters
 from mockllm.testing import MockServer
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
-import jinja2
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -41,7 +40,7 @@ from .diagnostics import rule_label, shadowed_rules
 from .replies import compile_reply
 from .ruleset import CompiledRule, Location, RuleSet, describe_rule, normalize_prompt
 from .schema import ConfigFile, FileSettings, Match, Reply
-from .templates import compile_text, new_environment
+from .templates import Sandbox, TemplateSyntaxError, compile_text
 
 PathKey = tuple[str | int, ...]
 EMBEDDED_NAME = "<embedded default config>"
@@ -377,7 +376,7 @@ def _compile(
 ) -> tuple[RuleSet, list[Problem]]:
     """The rule set of ``config`` and the problems found compiling it (template syntax).
     Rules are located, and unnamed rules named, with the file's :func:`display_name`."""
-    env = new_environment(limits)
+    sandbox = Sandbox(limits)
     problems: list[Problem] = []
     compiled: list[CompiledRule] = []
     names = [rule.name for rule in config.rules]
@@ -394,8 +393,8 @@ def _compile(
         needs_counter = False
         for path, reply in replies_at:
             try:
-                replies.append(compile_reply(reply, env))
-            except jinja2.TemplateSyntaxError as exc:
+                replies.append(compile_reply(reply, sandbox))
+            except TemplateSyntaxError as exc:
                 field = next(
                     (
                         f
@@ -432,11 +431,11 @@ def _compile(
         if value is None:
             continue
         try:
-            texts[key] = compile_text(env, value)
-        except jinja2.TemplateSyntaxError as exc:
+            texts[key] = compile_text(sandbox, value)
+        except TemplateSyntaxError as exc:
             where = _location(source, marks, ("defaults", key))
             problems.append(Problem(where, f"defaults.{key}: template error: {exc.message}"))
-    default = texts.get("unknown_response") or compile_text(env, "")
+    default = texts.get("unknown_response") or compile_text(sandbox, "")
     ruleset = RuleSet(responses, tuple(compiled), default, texts.get("after_tool_result"))
     return ruleset, problems
 

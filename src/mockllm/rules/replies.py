@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .schema import ErrorReply, Reply
-from .templates import TemplateContext, Text, compile_text
+from .templates import Sandbox, TemplateContext, Text, compile_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ class Plan:
     seed: int | None = None
 
 
-def _compile_value(value: Any, env: ImmutableSandboxedEnvironment) -> Any:
+def _compile_value(value: Any, env: Sandbox) -> Any:
     """``value`` with every string in it compiled to a :class:`Text` (recursively)."""
     if isinstance(value, str):
         return compile_text(env, value)
@@ -123,8 +122,9 @@ class CompiledReply:
         return plan
 
 
-def compile_reply(reply: Reply, env: ImmutableSandboxedEnvironment) -> CompiledReply:
-    """``reply`` with its templates compiled; raises ``jinja2.TemplateSyntaxError``."""
+def compile_reply(reply: Reply, env: Sandbox) -> CompiledReply:
+    """``reply`` with its templates compiled in ``env``; raises
+    :class:`~mockllm.rules.templates.TemplateSyntaxError`."""
 
     def text(value: str | None) -> Text | None:
         return compile_text(env, value) if value is not None else None

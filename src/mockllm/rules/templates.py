@@ -1,7 +1,9 @@
-"""Reply templates: Jinja2 in its sandbox, reading the request.
+"""Reply texts: served as written, or rendered as Jinja2 templates reading the request.
 
 A text is a template only when it contains ``{{`` or ``{%``; anything else is served as
-written. Variables a template can read (see ``docs/rules.md``):
+written, and a config without templates never imports Jinja2 (the sandbox,
+:mod:`mockllm.rules.sandbox`, is loaded by the first template compiled). Variables a
+template can read (see ``docs/rules.md``):
 
 ``prompt``, ``model``, ``provider``, ``endpoint``, ``system``, ``turn``, ``counter``,
 ``messages`` (role, content, tool_calls, tool_call_id), ``tools`` (name, description,
@@ -13,58 +15,37 @@ is_error), ``last_tool_result``, ``headers``, ``metadata``; and the functions
 A missing value is an error, never an empty or ``None`` text: an undefined name, an
 attribute of ``None``, and ``tool_result(name)`` / ``tool_args(name)`` when the conversation
 holds no such result or call (they return an undefined value: ``is defined`` tests for one,
-printing it fails the render, naming what was missing).
-
-Budgets (:class:`~mockllm.core.limits.Limits`): a reply's renders share
-``template_timeout_ms`` of time (checked at every loop iteration, call, filter and
-intercepted operator, and while output is collected); one render outputs at most
-``template_max_output`` characters; an operation that would build a bigger value (``*``,
-``+``, ``%``, ``center``, ``replace``, ``join``..., a namespace assignment, an output
-expression: sizes count shared parts each time they appear, as printing would) or a number
-of more than :data:`MAX_INT_DIGITS` digits (``**``, ``*``) is refused before it runs; and
-the strings the filters and calls of one reply return add up to at most
-:data:`BUILD_FACTOR` times ``template_max_output``. Past a budget a render raises
-:class:`TemplateBudgetError` naming the limit. Nothing is evaluated when a template is
-compiled (no constant folding), so loading stays fast whatever a template computes.
+printing it fails the render, naming what was missing). Renders run within budgets of
+time and size (:mod:`mockllm.rules.sandbox`).
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import math
-import re
 import time
-from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, nodes, pass_context
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import TemplateRuntimeError
-from jinja2.runtime import Context
-from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace
 
 from ..core.conversation import Conversation, parse_arguments
 from ..core.limits import Limits
 
-MAX_INT_DIGITS = 4300
-"""Digits of the largest number a template may compute (Python's own limit for printing
-an integer)."""
-_MAX_INT_BITS = math.ceil(MAX_INT_DIGITS * math.log2(10))
 
-BUILD_FACTOR = 10
-"""The strings the filters and calls of one reply's renders return may add up to this
-many times ``template_max_output`` characters (work done along the way)."""
+class BudgetExceeded(Exception):
+    """Base of the error a render raises past one of its budgets (time, output size,
+    value size): a request-sized render, the client's 400 rather than a server error."""
 
 
-class TemplateBudgetError(TemplateRuntimeError):
-    """A template went past one of its budgets (time, output size, value size)."""
+class TemplateSyntaxError(ValueError):
+    """A template that does not compile: ``message`` says why, ``source`` is the text and
+    ``lineno`` the line (1-based) within it."""
+
+    def __init__(self, message: str, source: str, lineno: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.lineno = lineno
 
 
-class _Budget:
+class Budget:
     """What the renders of one reply may still spend: time, and characters built."""
 
     __slots__ = ("deadline", "timeout_ms", "built", "seen")
@@ -76,385 +57,32 @@ class _Budget:
         self.seen: set[int] = set()  # big strings counted already (request data, mostly)
 
 
-_active: ContextVar[_Budget | None] = ContextVar("mockllm_template_budget", default=None)
-"""The budget of the render in progress (None outside :meth:`Text.render`)."""
+class Sandbox:
+    """Where one config's templates compile: the Jinja2 sandbox with the budgets of
+    ``limits`` (default :class:`~mockllm.core.limits.Limits`), built (and Jinja2 imported)
+    when the first template is compiled."""
 
-
-def _timed_out(budget: _Budget) -> TemplateBudgetError:
-    return TemplateBudgetError(
-        f"template exceeded its {budget.timeout_ms} ms budget (MOCKLLM_LIMIT_TEMPLATE_TIMEOUT_MS)"
-    )
-
-
-def weight(value: Any, cap: int) -> int:
-    """About how many characters ``value`` prints as, counting a part shared by several
-    places (``[x] * 1000``, ``[a, a]``) each time, as printing does; stops counting past
-    ``cap`` (so it takes at most about ``cap`` steps, whatever the value)."""
-    if isinstance(value, str | bytes):
-        return len(value)
-    if not isinstance(value, list | tuple | set | frozenset | dict):  # a scalar
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value.bit_length() // 3 + 1
-        return 1
-    total = 0
-    todo: list[Any] = [value]
-    while todo and total <= cap:
-        item = todo.pop()
-        if isinstance(item, str | bytes):
-            total += len(item)
-        elif isinstance(item, list | tuple | set | frozenset | dict):
-            total += 2 + 2 * len(item)  # brackets and separators
-            if total <= cap:
-                todo.extend(itertools.islice(item, cap))
-                if isinstance(item, dict):
-                    todo.extend(itertools.islice(item.values(), cap))
-        elif isinstance(item, int) and not isinstance(item, bool):
-            total += item.bit_length() // 3 + 1
-        else:
-            total += 1
-    return total
-
-
-def _tick(lineno: int) -> nodes.Call:
-    """``environment.tick()`` (no template can write this node: its source has no access
-    to the environment)."""
-    return nodes.Call(
-        nodes.EnvironmentAttribute("tick", lineno=lineno), [], [], None, None, lineno=lineno
-    )
-
-
-class _TickingCodeGenerator(CodeGenerator):
-    """Jinja's code generator, with a budget check (``environment.tick()``, called
-    directly) at each iteration of every ``for`` loop and of its ``if`` filter, so that
-    nested loops over anything stop at the render's deadline."""
-
-    def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        node.body = [nodes.ExprStmt(_tick(node.lineno), lineno=node.lineno), *node.body]
-        if node.test is not None:
-            node.test = nodes.And(_tick(node.lineno), node.test, lineno=node.lineno)
-        super().visit_For(node, frame)
-
-    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
-        target = node.node
-        if isinstance(target, nodes.EnvironmentAttribute) and target.name == "tick":
-            self.write("environment.tick()")  # not through the sandbox's call()
-            return
-        super().visit_Call(node, frame, forward_caller=forward_caller)
-
-
-@pass_context
-def _finalize(context: Context, value: Any) -> Any:
-    """Output as is, once its size is checked (printing a value shared many times over
-    could take any memory). Taking the context also tells Jinja's compiler that output
-    expressions cannot be computed at compile time (it folds constants otherwise, even
-    unoptimized)."""
-    env = context.environment
-    if isinstance(env, SandboxEnvironment) and not isinstance(value, str):
-        env.refuse_size(weight(value, env.limits.template_max_output), "printing this value")
-    return value
-
-
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\d+|\*)?(?:\.(\d+|\*))?")
-"""A ``%`` conversion's width and precision."""
-_BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
-"""A ``str.format`` field's format spec."""
-_NESTED_SPEC = re.compile(r"\{[^{}]*\{")
-"""A ``str.format`` spec taking a width from the arguments (``{:{}}``)."""
-
-
-class SandboxEnvironment(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox with budgets (:class:`~mockllm.core.limits.Limits`): no
-    constant folding at compile time; ``*``, ``**``, ``+`` and ``%`` checked before they
-    run; every call and loop iteration checks the render's deadline; growing filters,
-    string methods and namespace assignments checked against the output budget."""
-
-    code_generator_class = _TickingCodeGenerator
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    __slots__ = ("limits", "_env")
 
     def __init__(self, limits: Limits | None = None) -> None:
-        super().__init__(
-            undefined=StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-            optimized=False,
-            finalize=_finalize,
-        )
-        self.limits = limits or Limits()
-        self.globals["namespace"] = _namespace_class(self)
-        _guard_filters(self)
+        self.limits = limits
+        self._env: Any = None
 
-    # --- time ---------------------------------------------------------------------------
+    def compile(self, source: str) -> Any:
+        """``source`` compiled to a Jinja2 template (nothing evaluated); raises
+        :class:`TemplateSyntaxError`."""
+        from jinja2 import TemplateSyntaxError as JinjaSyntaxError
 
-    def tick(self) -> bool:
-        """Raise :class:`TemplateBudgetError` when the render in progress is past its
-        deadline; True otherwise (it is called from loop conditions too)."""
-        budget = _active.get()
-        if budget is not None and time.monotonic() > budget.deadline:
-            raise _timed_out(budget)
-        return True
+        if self._env is None:
+            from .sandbox import new_environment
 
-    # --- size ---------------------------------------------------------------------------
-
-    def refuse_size(self, size: int, what: str) -> None:
-        """Raise :class:`TemplateBudgetError` when ``size`` characters (or items; a lower
-        bound, as :func:`weight` gives) are more than one render may produce."""
-        limit = self.limits.template_max_output
-        if size > limit:
-            raise TemplateBudgetError(
-                f"{what} would make at least {size} characters or items, over the template "
-                f"output budget of {limit} (MOCKLLM_LIMIT_TEMPLATE_MAX_OUTPUT)"
-            )
-
-    def refuse_bits(self, bits: int, what: str) -> None:
-        """Raise :class:`TemplateBudgetError` for a number of about ``bits`` bits past
-        :data:`MAX_INT_DIGITS` digits."""
-        if bits > _MAX_INT_BITS:
-            digits = int(bits * math.log10(2))
-            raise TemplateBudgetError(
-                f"{what} would make a number of about {digits} digits; template numbers "
-                f"are limited to {MAX_INT_DIGITS} digits"
-            )
-
-    def check_value(self, value: Any, what: str) -> None:
-        """Refuse a value too big to keep (a string, list or number past the budgets)."""
-        if isinstance(value, int) and not isinstance(value, bool):
-            self.refuse_bits(value.bit_length(), what)
-        else:
-            self.refuse_size(weight(value, self.limits.template_max_output), what)
-
-    def account(self, value: Any, what: str, budget: _Budget | None) -> Any:
-        """``value``, a string a filter or call returned, counted against what the reply's
-        renders may build (:data:`BUILD_FACTOR`); ``budget``: the render's."""
-        if budget is not None and isinstance(value, str | bytes):
-            if len(value) >= 1024:  # the same big string again (tool_result(...)) is free
-                if id(value) in budget.seen:
-                    return value
-                budget.seen.add(id(value))
-            budget.built += len(value)
-            cap = BUILD_FACTOR * self.limits.template_max_output
-            if budget.built > cap:
-                raise TemplateBudgetError(
-                    f"the template built more than {cap} characters along the way "
-                    f"({what}; {BUILD_FACTOR} x MOCKLLM_LIMIT_TEMPLATE_MAX_OUTPUT)"
-                )
-        return value
-
-    def check_format(self, fmt: str, args: Any, what: str, *, braces: bool = False) -> None:
-        """Refuse a format string (``%``, or ``str.format`` when ``braces``) asking for a
-        field wider than the output budget, directly (``%9999999d``, ``{:>9999999}``) or
-        through a width taken from its arguments (``%*d``, ``{:{}}``); ``args`` as ``%``
-        takes them (one value, a tuple or a mapping)."""
-        if braces:
-            numbers = [n for spec in _BRACE_SPEC.findall(fmt) for n in re.findall(r"\d+", spec)]
-            from_args = _NESTED_SPEC.search(fmt) is not None
-        else:
-            found = _PERCENT_SPEC.findall(fmt)
-            numbers = [n for pair in found for n in pair if n.isdigit()]
-            from_args = any("*" in pair for pair in found)
-        for digits in numbers:
-            self.refuse_size(int(digits) if len(digits) <= 18 else 10**18, what)
-        if from_args:
-            if isinstance(args, dict):
-                values = list(args.values())
-            elif isinstance(args, tuple | list):
-                values = list(args)
-            else:
-                values = [args]
-            for value in values:
-                if isinstance(value, int):
-                    self.refuse_size(value, what)
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        """``left operator right`` for ``*``, ``**``, ``+`` and ``%``, refused before it
-        runs when the result would be past a budget."""
-        self.tick()
-        what = f"{operator!r}"
-        cap = self.limits.template_max_output
-        sized = (str, bytes, list, tuple)
-        if operator == "*":
-            if isinstance(left, sized) and isinstance(right, int):
-                self.refuse_size(weight(left, cap) * max(right, 0), what)
-            elif isinstance(right, sized) and isinstance(left, int):
-                self.refuse_size(weight(right, cap) * max(left, 0), what)
-            elif isinstance(left, int) and isinstance(right, int):
-                self.refuse_bits(left.bit_length() + right.bit_length(), what)
-        elif operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-                self.refuse_bits(right * (abs(left).bit_length() - 1), what)
-        elif operator == "+":
-            if isinstance(left, sized) and isinstance(right, sized):
-                self.refuse_size(weight(left, cap) + weight(right, cap), what)
-        elif operator == "%" and isinstance(left, str):
-            self.check_format(left, right, what)
-        result = super().call_binop(context, operator, left, right)
-        self.check_value(result, what)
-        return result
-
-    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        """Call ``obj`` from a template: checks the deadline, and the size of what a
-        string method (``ljust``, ``replace``, ``join``, ``format``...) would build."""
-        self.tick()
-        args = _check_method(self, obj, args, kwargs)
-        return self.account(super().call(context, obj, *args, **kwargs), "a call", _active.get())
-
-
-def _int_arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
-    if len(args) > index:
-        return args[index]
-    return kwargs.get(name)
-
-
-def _replace_size(text: Any, old: Any, new: Any, count: Any) -> int:
-    """Length of ``text.replace(old, new, count)``, at most (0 when it cannot tell)."""
-    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
-        hits = text.count(old) if old else len(text) + 1
-    elif isinstance(text, bytes) and isinstance(old, bytes) and isinstance(new, bytes):
-        hits = text.count(old) if old else len(text) + 1
-    else:
-        return 0
-    if isinstance(count, int) and count >= 0:
-        hits = min(hits, count)
-    return len(text) + hits * max(len(new) - len(old), 0)
-
-
-def _check_method(
-    env: SandboxEnvironment, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Any, ...]:
-    """``args`` (an iterator to join made a list), once sure that a call of a
-    ``str``/``bytes`` method would not build a value past the output budget."""
-    wrapped = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
-    owner = getattr(wrapped, "__self__", None)
-    if not isinstance(owner, str | bytes):
-        return args
-    name = getattr(wrapped, "__name__", "")
-    what = f"{name}()"
-    if name in ("ljust", "rjust", "center", "zfill"):
-        width = _int_arg(args, kwargs, 0, "width")
-        if isinstance(width, int):
-            env.refuse_size(width, what)
-    elif name == "expandtabs":
-        size = _int_arg(args, kwargs, 0, "tabsize")
-        tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
-        if isinstance(size, int):
-            env.refuse_size(len(owner) + tabs * size, what)
-    elif name == "replace":
-        env.refuse_size(
-            _replace_size(
-                owner,
-                _int_arg(args, kwargs, 0, "old"),
-                _int_arg(args, kwargs, 1, "new"),
-                _int_arg(args, kwargs, 2, "count"),
-            ),
-            what,
-        )
-    elif name == "join" and args:
-        items = args[0] if isinstance(args[0], list | tuple) else list(args[0])
-        cap = env.limits.template_max_output
-        env.refuse_size(weight(items, cap) + len(owner) * max(len(items) - 1, 0), what)
-        args = (items, *args[1:])
-    elif name in ("format", "format_map") and isinstance(owner, str):
-        env.check_format(owner, [*args, *kwargs.values()], what, braces=True)
-        env.refuse_size(weight([*args, *kwargs.values()], env.limits.template_max_output), what)
-    return args
-
-
-def _namespace_class(env: SandboxEnvironment) -> type[Namespace]:
-    """``namespace()`` whose assignments (``{% set ns.x = ... %}``, which can carry a value
-    from one loop iteration to the next) are refused past the budgets."""
-
-    class GuardedNamespace(Namespace):
-        def __setitem__(self, name: str, value: Any) -> None:
-            env.check_value(value, f"namespace attribute {name!r}")
-            super().__setitem__(name, value)
-
-    return GuardedNamespace
-
-
-def _guard_filters(env: SandboxEnvironment) -> None:
-    """Wrap every filter: each call checks the deadline, the filters that can build a value
-    much bigger than their input check the size first, and the strings all of them return
-    are accounted (:meth:`SandboxEnvironment.account`); how Jinja passes them its context
-    is kept."""
-    cap = env.limits.template_max_output
-
-    def guard(name: str, original: Any, check: Callable[..., Any] | None) -> Any:
-        skip = 1 if getattr(original, "jinja_pass_arg", None) is not None else 0
-        what = f"filter {name}"
-
-        @functools.wraps(original)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            budget = _active.get()
-            if budget is not None and time.monotonic() > budget.deadline:
-                raise _timed_out(budget)  # map() chains call filters without a loop
-            if check is not None:
-                value = check(*args[skip:], **kwargs)
-                if value is not None:  # an iterator made a list
-                    args = (*args[:skip], value, *args[skip + 1 :])
-            return env.account(original(*args, **kwargs), what, budget)
-
-        return guarded
-
-    def center(value: Any, width: Any = 80, **_: Any) -> None:
-        if isinstance(width, int):
-            env.refuse_size(width, "center")
-
-    def indent(value: Any, width: Any = 4, *_: Any, **kwargs: Any) -> None:
-        width = kwargs.get("width", width)
-        lines = str(value).count("\n") + 1
-        each = width if isinstance(width, int) else len(str(width))
-        env.refuse_size(len(str(value)) + lines * each, "indent")
-
-    def format_(value: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(value, str):
-            env.check_format(value, kwargs or args, "format")
-            env.refuse_size(weight([*args, *kwargs.values()], cap), "format")
-
-    def replace(value: Any, old: Any = "", new: Any = "", count: Any = None) -> None:
-        env.refuse_size(_replace_size(str(value), old, new, count), "replace")
-
-    def join(value: Any, d: Any = "", *_: Any, **kwargs: Any) -> list[Any]:
-        items = value if isinstance(value, list) else list(value)
-        d = kwargs.get("d", d)
-        between = len(d) * max(len(items) - 1, 0) if isinstance(d, str) else 0
-        env.refuse_size(weight(items, cap) + between, "join")
-        return items
-
-    def stringify(name: str) -> Callable[..., None]:
-        def check(value: Any, *_: Any, **__: Any) -> None:
-            env.refuse_size(weight(value, cap), name)
-
-        return check
-
-    def wordwrap(value: Any, width: Any = 79, *args: Any, **kwargs: Any) -> None:
-        wrap = kwargs.get("wrapstring", args[1] if len(args) > 1 else None)
-        if isinstance(width, int) and isinstance(wrap, str):
-            text = str(value)
-            env.refuse_size(len(text) + (len(text) // max(width, 1) + 1) * len(wrap), "wordwrap")
-
-    def pieces(value: Any, count: Any = 1, *_: Any, **__: Any) -> None:
-        if isinstance(count, int) and count > MAX_RANGE:
-            raise TemplateBudgetError(f"{count} pieces is too many (at most {MAX_RANGE})")
-
-    checks: dict[str, Callable[..., Any]] = {
-        "center": center,
-        "indent": indent,
-        "format": format_,
-        "replace": replace,
-        "join": join,
-        "wordwrap": wordwrap,
-        "slice": pieces,
-        "batch": pieces,
-        **{name: stringify(name) for name in ("string", "tojson", "pprint", "xmlattr")},
-    }
-    for name, original in list(env.filters.items()):
-        env.filters[name] = guard(name, original, checks.get(name))
-
-
-def new_environment(limits: Limits | None = None) -> SandboxEnvironment:
-    """The sandbox templates run in: no attribute access to internals, no mutation of the
-    request, undefined names are errors, and the budgets of ``limits`` (default
-    :class:`~mockllm.core.limits.Limits`) hold (see the module docstring)."""
-    return SandboxEnvironment(limits)
+            self._env = new_environment(self.limits)
+        try:
+            return self._env.from_string(source)
+        except JinjaSyntaxError as exc:
+            raise TemplateSyntaxError(
+                exc.message or str(exc), exc.source or source, exc.lineno
+            ) from exc
 
 
 def is_template(text: str) -> bool:
@@ -469,48 +97,20 @@ class Text:
     template: Any = None  # a compiled jinja2 Template when source is a template
 
     def render(self, context: TemplateContext) -> str:
-        """The text for one request. Raises :class:`TemplateError` from the template, and
-        :class:`TemplateBudgetError` past the time budget (shared by every render of
+        """The text for one request. Raises ``jinja2.TemplateError`` from the template, and
+        :class:`BudgetExceeded` past the time budget (shared by every render of
         ``context``) or the output budget of the template's environment."""
         if self.template is None:
             return self.source
-        template = self.template
-        env = template.environment
-        limits: Limits = getattr(env, "limits", None) or Limits()
-        budget = context.budget(limits.template_timeout_ms)
-        limit, deadline = limits.template_max_output, budget.deadline
-        token = _active.set(budget)
-        parts: list[str] = []
-        append, size, countdown = parts.append, 0, _CLOCK_EVERY
-        try:  # as Template.render does, counting what comes out
-            for part in template.root_render_func(template.new_context(context.variables())):
-                size += len(part)
-                if size > limit:
-                    raise TemplateBudgetError(
-                        f"template output exceeded its budget of {limit} characters "
-                        "(MOCKLLM_LIMIT_TEMPLATE_MAX_OUTPUT)"
-                    )
-                append(part)
-                countdown -= 1
-                if not countdown:  # loops, calls and operators check the clock too
-                    countdown = _CLOCK_EVERY
-                    if time.monotonic() > deadline:
-                        raise _timed_out(budget)
-        except Exception:
-            env.handle_exception()  # re-raised with the template's lines in the traceback
-        finally:
-            _active.reset(token)
-        return "".join(parts)
+        from .sandbox import render
+
+        return render(self.template, context)
 
 
-_CLOCK_EVERY = 256
-"""Output pieces between two looks at the clock while a render's output is collected."""
-
-
-def compile_text(env: ImmutableSandboxedEnvironment, source: str) -> Text:
-    """``source`` ready to render; raises ``jinja2.TemplateSyntaxError`` on bad syntax.
-    Compiling evaluates nothing (``env`` from :func:`new_environment`)."""
-    return Text(source, env.from_string(source) if is_template(source) else None)
+def compile_text(sandbox: Sandbox, source: str) -> Text:
+    """``source`` ready to render; raises :class:`TemplateSyntaxError` on bad syntax.
+    Compiling evaluates nothing."""
+    return Text(source, sandbox.compile(source) if is_template(source) else None)
 
 
 class TemplateContext:
@@ -523,12 +123,12 @@ class TemplateContext:
         self.conversation = conversation
         self.counter = counter
         self._variables: dict[str, Any] | None = None
-        self._budget: _Budget | None = None
+        self._budget: Budget | None = None
 
-    def budget(self, timeout_ms: int) -> _Budget:
+    def budget(self, timeout_ms: int) -> Budget:
         """The deadline of this request's renders: ``timeout_ms`` from the first one."""
         if self._budget is None:
-            self._budget = _Budget(time.monotonic() + timeout_ms / 1000, timeout_ms)
+            self._budget = Budget(time.monotonic() + timeout_ms / 1000, timeout_ms)
         return self._budget
 
     def variables(self) -> dict[str, Any]:
@@ -537,6 +137,8 @@ class TemplateContext:
         return self._variables
 
     def _build(self) -> dict[str, Any]:
+        from .sandbox import undefined  # only templates read variables: Jinja2 is loaded
+
         conv = self.conversation
         request = conv.request
         calls = [
@@ -554,8 +156,8 @@ class TemplateContext:
             if found:
                 return found[-1]
             held = sorted({str(r["tool"]) for r in results}) or ["none"]
-            return StrictUndefined(
-                hint=f"tool_result({name!r}): this conversation holds no result of tool "
+            return undefined(
+                f"tool_result({name!r}): this conversation holds no result of tool "
                 f"{name!r} (results of: {', '.join(held)})"
             )
 
@@ -564,8 +166,8 @@ class TemplateContext:
             if found:
                 return found[-1]
             made = sorted({str(c["name"]) for c in calls}) or ["none"]
-            return StrictUndefined(
-                hint=f"tool_args({name!r}): the assistant made no call of tool {name!r} in "
+            return undefined(
+                f"tool_args({name!r}): the assistant made no call of tool {name!r} in "
                 f"this conversation (calls of: {', '.join(made)})"
             )
 
@@ -611,12 +213,12 @@ class TemplateContext:
 
 
 __all__ = [
-    "MAX_INT_DIGITS",
-    "SandboxEnvironment",
-    "TemplateBudgetError",
+    "Budget",
+    "BudgetExceeded",
+    "Sandbox",
     "TemplateContext",
-    "TemplateError",
+    "TemplateSyntaxError",
     "Text",
     "compile_text",
-    "new_environment",
+    "is_template",
 ]
