@@ -31,6 +31,7 @@ from .engine import Engine
 from .plugins import discover_providers, load_stages, load_validators
 from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
+from .realism.faults import StreamCut
 from .rules.store import ConfigStore
 from .rules.watcher import watch_config
 from .services import Services
@@ -330,6 +331,22 @@ def _settle_after(loading: threading.Thread) -> None:
     threading.Thread(target=settle, name="mockllm-gc-settle", daemon=True).start()
 
 
+def _not_a_stream_cut(record: logging.LogRecord) -> bool:
+    """False for the server's report of a stream cut on purpose (``x-mockllm-stream-cut-
+    after``): the app raises :class:`~mockllm.realism.faults.StreamCut` so that the server
+    drops the connection mid-body, which is the fault, not an error."""
+    info = record.exc_info
+    return not (info and isinstance(info[1], StreamCut))
+
+
+def _quiet_stream_cuts() -> None:
+    """Keep the servers' error logs free of deliberate stream cuts (idempotent)."""
+    for name in ("uvicorn.error", "uvicorn", "granian"):
+        logger = logging.getLogger(name)
+        if _not_a_stream_cut not in logger.filters:
+            logger.addFilter(_not_a_stream_cut)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -366,6 +383,7 @@ def create_app(
     tokenizer = Tokenizer()
     counters = MemoryCounters(limits.counters_max, limits.counters_ttl_seconds)
     engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, counters, limits=limits)
+    _quiet_stream_cuts()
     services = Services(
         settings,
         store,

@@ -26,7 +26,7 @@ import orjson
 from .constraints import check_capabilities, constrain
 from .core import outcome
 from .core.conversation import Conversation
-from .core.errors import DEFAULT_STATUS, ErrorKind, MockError
+from .core.errors import ErrorKind, MockError, kind_of_status, retry_headers
 from .core.ids import new_id
 from .core.limits import Limits
 from .core.models import ModelInfo
@@ -47,8 +47,6 @@ _CACHED_CHARS = 64 * 1024
 is rarely asked for twice), so one big answer cannot fill the cache."""
 _BYTES_PER_TOKEN = 90
 """Estimated memory of one cached token: the int in the list and its piece of text."""
-_KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
-_KIND_BY_STATUS[503] = "overloaded"
 _PLAIN_TRAITS = Traits()
 """The traits of a dialect that declares none (built once: this is on every request)."""
 
@@ -67,13 +65,8 @@ def error_from_reply(plan: Plan) -> MockError:
     if spec.type in get_args(ErrorKind):
         kind = spec.type  # type: ignore[assignment]
     else:
-        kind = _KIND_BY_STATUS.get(
-            spec.status, "server" if spec.status >= 500 else "invalid_request"
-        )
-    headers = {}
-    if spec.retry_after is not None:
-        headers["retry-after"] = f"{spec.retry_after:g}"
-        headers["retry-after-ms"] = str(int(spec.retry_after * 1000))
+        kind = kind_of_status(spec.status)
+    headers = retry_headers(spec.retry_after) if spec.retry_after is not None else {}
     return MockError(kind, plan.error_message, status=spec.status, code=spec.code, headers=headers)
 
 

@@ -10,6 +10,7 @@ from .core.models import ModelRegistry
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .pacing import Pacer
+from .realism import Realism
 from .rules.store import ConfigStore
 from .serving import Hooks
 from .settings import Settings
@@ -34,9 +35,12 @@ class Services:
     states: dict[str, Any] = field(default_factory=dict)
     """The per-app state the providers declared (``Provider.state``), by name."""
     hooks: Hooks = field(default_factory=Hooks)
+    """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
     pacer: Pacer = field(default_factory=Pacer)
     """The one scheduler that paces every stream with latency (:mod:`mockllm.pacing`)."""
-    """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
+    realism: Realism = field(default_factory=Realism)
+    """Fault attempts, draw counts, rate-limit buckets, generation slots
+    (:mod:`mockllm.realism`)."""
 
     @property
     def models(self) -> ModelRegistry:
@@ -82,6 +86,7 @@ class Services:
             "token_cache_bytes": self.engine.token_cache[1],
             "config_reloads": self.store.reloads,
         }
+        stats.update(self.realism.stats())
         for name, value in self.states.items():
             report = getattr(value, "stats", None)
             if callable(report):
@@ -93,7 +98,8 @@ class Services:
         counters start over, and every provider state with a ``clear()`` method is cleared.
         Returns the names of what was reset."""
         self.engine.counters.clear()
-        done = ["sequence_counters"]
+        self.realism.clear()
+        done = ["sequence_counters", "fault_counters", "rate_limits"]
         for name, value in self.states.items():
             clear = getattr(value, "clear", None)
             if callable(clear):

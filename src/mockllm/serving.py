@@ -27,9 +27,20 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .core.errors import MockError
-from .core.events import Frame, ReasoningDelta, RefusalDelta, TextDelta, paced
+from .core.events import (
+    Frame,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolArgumentsDelta,
+    paced,
+)
 from .core.types import ChatRequest, Completion
 from .pacing import Pacer
+from .realism.admission import GENERATING, Admission, admit
+from .realism.faults import with_stream_faults
+from .realism.knobs import Knobs
+from .realism.latency import Timing
 from .wire import HttpCall, JsonResult, Result, StreamResult, header_value
 
 SSE = "text/event-stream; charset=utf-8"
@@ -143,19 +154,30 @@ async def deliver(
     wrap: Wrap | None = None,
     headers: dict[str, str] | None = None,
     pacer: Pacer | None = None,
+    timing: Timing | None = None,
+    knobs: Knobs | None = None,
 ) -> Result:
     """Step 5: the answer to send for ``completions`` (one per request; legacy
-    completions answer several prompts at once). A stream is paced by the first
-    completion's latency, on ``pacer`` (the app's one scheduler for all streams) when
-    given; a whole answer waits the longest latency first."""
+    completions answer several prompts at once). A stream follows ``timing`` (else the
+    first completion's ``lag_*`` latency per character) and the stream faults of
+    ``knobs``, on ``pacer`` (the app's one scheduler for all streams) when given; a whole
+    answer waits what the whole generation would have taken first."""
     out = rule_header(completions)
     if headers:
         out.update(headers)
     first = completions[0]
+    if timing is None and first.delay_per_char:
+        timing = Timing(per_char=first.delay_per_char)
+    faulty = knobs is not None and knobs.stream_faults
     if stream:
         cancel = None
-        if pacer is not None and first.delay_per_char:
-            timed = pacer.paced(schedule(first, frames()))
+        timed_stream = timing is not None and not timing.idle
+        if pacer is not None and (timed_stream or faulty):
+            scheduled: Iterator[tuple[float, bytes]] = schedule(frames(), timing or Timing())
+            if knobs is not None and faulty:
+                stall = (knobs.stall_ms or 0.0) / 1000
+                scheduled = with_stream_faults(scheduled, knobs, stall)
+            timed = pacer.paced(scheduled)
             chunks: AsyncIterator[bytes] = timed
             cancel = timed.cancel
         else:
@@ -163,36 +185,99 @@ async def deliver(
         if wrap is not None:
             chunks = wrap(chunks)
         return StreamResult(
-            chunks, media_type, headers=out, paced=bool(first.delay_per_char), cancel=cancel
+            chunks, media_type, headers=out, paced=timed_stream or faulty, cancel=cancel
         )
-    delay = max(c.delay_total for c in completions)
-    if delay:
-        await asyncio.sleep(delay)
+    if timing is not None and not timing.idle:
+        delay = max(whole_answer_delay(c, timing) for c in completions)
+        if delay > 0:
+            await asyncio.sleep(delay)
     return JsonResult(encode(), headers=out)
 
 
-def schedule(completion: Completion, frames: Iterable[Frame]) -> Iterator[tuple[float, bytes]]:
-    """``frames`` with the delay before each: the completion's latency per character of a
-    text, reasoning or refusal piece, none for the frames around them."""
-    per_char = completion.delay_per_char
+_TOKEN_EVENTS = (TextDelta, ReasoningDelta, RefusalDelta, ToolArgumentsDelta)
+
+
+def schedule(frames: Iterable[Frame], timing: Timing) -> Iterator[tuple[float, bytes]]:
+    """``frames`` with the delay before each (seconds, relative): ``timing.ttft`` before
+    the first frame; before each frame carrying tokens after the first such frame, the
+    inter-token latency (drawn anew per frame for a distribution) plus ``per_char`` for
+    each of its characters; none for the frames around them (finish, usage, done)."""
+    per_char = timing.per_char
+    first = True
+    tokens_seen = False
     for event, frame in frames:
-        kind = type(event)
-        if kind is TextDelta or kind is ReasoningDelta or kind is RefusalDelta:
-            assert isinstance(event, TextDelta | ReasoningDelta | RefusalDelta)
-            yield per_char * len(event.text), frame
-        else:
-            yield 0.0, frame
+        delay = 0.0
+        if first:
+            delay = timing.ttft
+            first = False
+        if isinstance(event, _TOKEN_EVENTS):
+            if tokens_seen:
+                delay += timing.next_itl()
+            tokens_seen = True
+            if per_char and not isinstance(event, ToolArgumentsDelta):
+                delay += per_char * len(event.text)
+        yield delay, frame
+
+
+def whole_answer_delay(completion: Completion, timing: Timing) -> float:
+    """How long the whole generation of ``completion`` takes under ``timing``: the time to
+    first token, then an inter-token wait for each token event after the first (the
+    stream's events: reasoning, text or refusal pieces, tool calls), plus ``per_char`` per
+    character (the longest choice)."""
+    longest = 0.0
+    for choice in completion.choices:
+        events = (
+            len(choice.reasoning_chunks)
+            + max(len(choice.chunks), len(choice.refusal_chunks))
+            + len(choice.tool_calls)
+        )
+        total = sum(timing.next_itl() for _ in range(max(0, events - 1)))
+        if timing.per_char:
+            text = choice.refusal if choice.refusal is not None else choice.text
+            total += timing.per_char * (len(text or "") + len(choice.reasoning or ""))
+        longest = max(longest, total)
+    return timing.ttft + longest
 
 
 async def answer(call: HttpCall, turn: Turn) -> Result:
-    """The whole path for one decoded :class:`Turn`."""
-    completion = decide(call, turn.request, turn.refit)
-    if not turn.request.stream and not completion.delay_per_char:
-        # deliver()'s whole answer when there is no latency to wait, without its waits.
-        headers = rule_header((completion,))
-        if turn.headers:
-            headers.update(turn.headers)
-        return JsonResult(turn.encode(completion), headers=headers)
+    """The whole path for one decoded :class:`Turn`: admission (knobs, faults, rate
+    limits, the load model's slot), the decision, then delivery with the request's
+    timing and stream faults."""
+    admission = admit(call, turn.request)
+    if admission is None or (admission.knobs is None and admission.plan.load is None):
+        # Nothing to time and no slot to hold: at most the rate-limit headers.
+        completion = decide(call, turn.request, turn.refit)
+        headers: dict[str, str] = {}
+        if admission is not None:
+            completion, headers, _ = admission.settle(call, completion)
+        if not turn.request.stream and not completion.delay_per_char:
+            # deliver()'s whole answer when there is no latency to wait, without its waits.
+            headers.update(rule_header((completion,)))
+            if turn.headers:
+                headers.update(turn.headers)
+            return JsonResult(turn.encode(completion), headers=headers)
+        return await _deliver_turn(call, turn, completion, headers, None, None)
+    await admission.enter(call)
+    try:
+        completion = decide(call, turn.request, turn.refit)
+        completion, headers, timing = admission.settle(call, completion)
+        result = await _deliver_turn(call, turn, completion, headers, timing, admission.knobs)
+    except BaseException:
+        admission.leave(call)
+        raise
+    return admission.hold(call, result)
+
+
+async def _deliver_turn(
+    call: HttpCall,
+    turn: Turn,
+    completion: Completion,
+    headers: dict[str, str],
+    timing: Timing | None,
+    knobs: Knobs | None,
+) -> Result:
+    if turn.headers:
+        headers.update(turn.headers)
     return await deliver(
         (completion,),
         turn.request.stream,
@@ -200,8 +285,10 @@ async def answer(call: HttpCall, turn: Turn) -> Result:
         lambda: turn.frames(completion),
         media_type=turn.media_type,
         wrap=turn.wrap,
-        headers=turn.headers,
+        headers=headers,
         pacer=call.services.pacer,
+        timing=timing,
+        knobs=knobs,
     )
 
 
@@ -220,6 +307,7 @@ def generation(
 
     handler.__doc__ = decode.__doc__
     handler.__name__ = getattr(decode, "__name__", "handler")
+    setattr(handler, GENERATING, True)
     return handler
 
 
@@ -229,6 +317,8 @@ __all__ = [
     "Stage",
     "Turn",
     "Validator",
+    "Admission",
+    "admit",
     "answer",
     "decide",
     "deliver",

@@ -25,6 +25,9 @@ from .core import outcome
 from .core.errors import MockError
 from .core.events import UNPACED_WRITE_BYTES
 from .core.ids import new_id
+from .realism.admission import GENERATING, off_path_faults
+from .realism.faults import StreamCut
+from .realism.quotas import check_key
 
 if TYPE_CHECKING:
     from .providers.base import Provider, RouteSpec
@@ -74,6 +77,20 @@ class RawHeaders(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         return key in self._decoded()
 
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._decoded().get(key, default)
+
+    def raw(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower-case bytes), undecoded; None."""
+        for key, value in self._raw:
+            if key == name:
+                return value
+        return None
+
+    def has_prefix(self, prefix: bytes) -> bool:
+        """Whether a header name starts with ``prefix`` (lower-case bytes), undecoded."""
+        return any(name.startswith(prefix) for name, _ in self._raw)
+
 
 @dataclass(slots=True)
 class HttpCall:
@@ -88,6 +105,8 @@ class HttpCall:
     request_id: str
     services: Services
     started: float = field(default_factory=time.perf_counter)
+    provider: Provider | None = None
+    """The dialect that serves the request (set by the wire before the handler runs)."""
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ``orjson.JSONDecodeError`` when it is not."""
@@ -338,6 +357,14 @@ async def send_result(
                 await send({"type": "http.response.body", "body": body, "more_body": True})
     except MockError as exc:
         pending.append(_stream_error(provider, exc, call))
+    except StreamCut:
+        # The fault asked for a broken stream: what was made goes out, then the ASGI app
+        # raises, and the server drops the connection without ending the body.
+        if pending:
+            await send({"type": "http.response.body", "body": b"".join(pending), "more_body": True})
+        if finish is not None:
+            finish(result)
+        raise
     except Exception:
         log.exception("error while streaming %s %s", call.method, call.path)
         pending.append(_stream_error(provider, _server_error(), call))
@@ -476,6 +503,7 @@ class Endpoint:
             b"",
             new_id("req_"),
             self.services,
+            provider=provider,
         )
         facts, token = outcome.begin()
         try:
@@ -485,6 +513,11 @@ class Endpoint:
                     f"Method {method} not allowed for {path}.",
                     headers={"allow": ", ".join(allowed)},
                 )
+            behaviour = self.services.store.current.config.behaviour
+            if behaviour.api_keys is not None:
+                check_key(provider.api_key(call), behaviour.api_keys)
+            if not getattr(spec.handler, GENERATING, False):
+                off_path_faults(call)
             message = await receive()
             body = message.get("body", b"")
             if message.get("more_body", False) or len(body) > self.max_body_bytes:

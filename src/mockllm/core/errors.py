@@ -35,6 +35,22 @@ DEFAULT_STATUS: dict[ErrorKind, int] = {
 }
 
 
+_KIND_BY_STATUS: dict[int, ErrorKind] = {v: k for k, v in DEFAULT_STATUS.items()}
+_KIND_BY_STATUS[503] = "overloaded"
+
+
+def kind_of_status(status: int) -> ErrorKind:
+    """The neutral kind of an HTTP error status: the kind whose default it is (503 is
+    ``overloaded``), else ``server`` for 5xx and ``invalid_request`` for 4xx."""
+    return _KIND_BY_STATUS.get(status, "server" if status >= 500 else "invalid_request")
+
+
+def retry_headers(seconds: float) -> dict[str, str]:
+    """``retry-after`` (seconds) and ``retry-after-ms``: the retry hints every SDK reads
+    (dialects add their own, e.g. Gemini's ``RetryInfo``, from ``retry-after``)."""
+    return {"retry-after": f"{seconds:g}", "retry-after-ms": str(int(seconds * 1000))}
+
+
 class MockError(Exception):
     """An error answer: ``kind`` says what went wrong, the dialect says how it looks.
 
@@ -103,6 +119,12 @@ DETAILS: dict[str, Detail] = {
             ("count", "limit", "model", "param"),
             "the request asks for ``count`` output tokens (field ``param``), more than the "
             "model's ``limit``",
+        ),
+        Detail(
+            "invalid_api_key",
+            ("key",),
+            "the request's API key (``key``: masked, None when there is none) is not one "
+            "of the config's ``settings.api_keys``",
         ),
         Detail(
             "unsupported_capability",

@@ -133,6 +133,8 @@ class ChatRequest:
     reasoning: str | None = None
     """The request field that asks for reasoning (``reasoning_effort``, ``thinking``...),
     when the request asks for it: checked against the model's capabilities."""
+    logprobs: int | None = None
+    """Number of alternatives per token to report, None: no logprobs."""
 
     @property
     def prompt(self) -> str:

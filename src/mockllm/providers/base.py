@@ -14,6 +14,7 @@ from ..core.errors import MockError
 from ..core.limits import Limits
 from ..core.models import ModelInfo
 from ..core.traits import Traits
+from ..realism.quotas import QuotaView
 from ..wire import Handler, HttpCall, JsonResult
 
 
@@ -51,6 +52,20 @@ def _same(error: MockError) -> MockError:
     return error
 
 
+def bearer_key(call: HttpCall) -> str | None:
+    """The API key of ``Authorization: Bearer <key>`` (None without one)."""
+    headers = call.headers
+    raw = getattr(headers, "raw", None)
+    if raw is not None:  # wire.RawHeaders: no need to decode every header
+        found = raw(b"authorization")
+        value = found.decode("latin-1") if found is not None else None
+    else:
+        value = headers.get("authorization")
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip() or None
+    return None
+
+
 @dataclass(frozen=True)
 class Provider:
     """A dialect, described as data.
@@ -60,6 +75,10 @@ class Provider:
       errors of the neutral core (:data:`mockllm.core.errors.DETAILS`) before rendering;
     * ``stream_error`` renders the same error as an in-stream event (bytes);
     * ``response_headers`` gives the headers the provider adds to every answer;
+    * ``api_key`` reads the client's API key from a request (checked against the config's
+      ``settings.api_keys``; rate-limit buckets are per key), and ``limit_headers`` words
+      the rate-limit buckets of an answered request as the provider's headers (None: the
+      service sends none);
     * ``prefixes`` are URL prefixes whose unknown paths get this provider's 404, and
       ``claim_header`` a header that marks a request as this provider's on shared prefixes;
     * ``traits`` tells the engine how the provider counts tokens and names tool calls;
@@ -89,6 +108,8 @@ class Provider:
     ``traits.model_prefixes`` belongs to the first provider."""
     traits: Traits = field(default_factory=Traits)
     state: Mapping[str, Callable[[Limits], object]] = field(default_factory=dict)
+    api_key: Callable[[HttpCall], str | None] = bearer_key
+    limit_headers: Callable[[QuotaView], dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ rules.yml:3:5``); problems and warnings name the file as it was given.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib.resources
 import types
@@ -35,11 +36,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..core.limits import Limits
+from ..realism.knobs import ModelLevel, Plan
+from ..realism.latency import PROFILES
 from .conditions import backtracking_risk, compile_match
 from .diagnostics import rule_label, shadowed_rules
 from .replies import compile_reply
 from .ruleset import CompiledRule, Location, RuleSet, describe_rule, normalize_prompt
-from .schema import ConfigFile, FileSettings, Match, Reply
+from .schema import ConfigFile, FileSettings, Latency, Match, Reply
 from .templates import Sandbox, TemplateSyntaxError, compile_text
 
 PathKey = tuple[str | int, ...]
@@ -74,6 +77,8 @@ class LoadedConfig:
     settings: FileSettings
     model_overrides: tuple[dict[str, Any], ...]
     warnings: tuple[Problem, ...] = ()
+    behaviour: Plan = dataclasses.field(default_factory=Plan)
+    """Latency, faults, load, rate limits and API keys (:mod:`mockllm.realism`)."""
 
 
 class _TooManyAliases(Exception):
@@ -420,6 +425,8 @@ def _compile(
                 tuple(replies),
                 rule.after_sequence,
                 needs_counter,
+                rule.latency,
+                rule.faults,
             )
         )
     compiled.sort(key=lambda r: -r.priority)  # stable: file order among equal priorities
@@ -521,7 +528,7 @@ def _parse(text: str, source: str, limits: Limits) -> LoadedConfig:
         raise ConfigError(
             [Problem(where, "the config must be a mapping (responses:, rules:, ...)")]
         )
-    for key in ("responses", "defaults", "settings", "rules", "models"):
+    for key in ("responses", "defaults", "settings", "rules", "models", "profiles"):
         if key in data and data[key] is None:  # "rules:" with nothing under it
             del data[key]
     try:
@@ -531,6 +538,7 @@ def _parse(text: str, source: str, limits: Limits) -> LoadedConfig:
     if reader.problems:
         raise ConfigError(reader.problems)
     ruleset, problems = _compile(config, source, marks, limits)
+    problems += _profile_problems(config, source, marks)
     if problems:
         raise ConfigError(problems)
 
@@ -544,7 +552,59 @@ def _parse(text: str, source: str, limits: Limits) -> LoadedConfig:
     warnings += _regex_warnings(config, source, marks, limits)
     warnings.sort(key=lambda w: (w.location.line, w.location.column))
     overrides = tuple(entry.overrides() for entry in config.models)
-    return LoadedConfig(source, ruleset, config.settings, overrides, tuple(warnings))
+    return LoadedConfig(
+        source, ruleset, config.settings, overrides, tuple(warnings), _behaviour(config)
+    )
+
+
+def _behaviour(config: ConfigFile) -> Plan:
+    """The latency, faults, load, rate limits and API keys of ``config``."""
+    settings = config.settings
+    models = {
+        entry.id: ModelLevel(entry.latency, entry.faults, entry.rate_limits)
+        for entry in config.models
+        if entry.latency or entry.faults or entry.rate_limits
+    }
+    for entry in config.models:  # an alias names the same model
+        if entry.id in models:
+            for alias in entry.aliases or ():
+                models.setdefault(alias, models[entry.id])
+    return Plan(
+        seed=settings.seed,
+        latency=settings.latency,
+        faults=settings.faults,
+        load=settings.load,
+        rate_limits=settings.rate_limits,
+        api_keys=frozenset(settings.api_keys) if settings.api_keys is not None else None,
+        models=models,
+        profiles=dict(config.profiles),
+        rules_have_knobs=any(r.latency or r.faults for r in config.rules),
+    )
+
+
+def _profile_problems(
+    config: ConfigFile, source: str, marks: dict[PathKey, yaml.Mark]
+) -> list[Problem]:
+    """A ``profile:`` naming no profile (built-in or ``profiles:``) is a problem."""
+    known = {*PROFILES, *config.profiles}
+    named: list[tuple[PathKey, Latency | None]] = [
+        (("settings", "latency"), config.settings.latency)
+    ]
+    named += [(("models", i, "latency"), m.latency) for i, m in enumerate(config.models)]
+    named += [(("rules", i, "latency"), r.latency) for i, r in enumerate(config.rules)]
+    named += [(("profiles", name), p) for name, p in config.profiles.items()]
+    problems = []
+    for path, latency in named:
+        if latency is not None and latency.profile is not None and latency.profile not in known:
+            where = _location(source, marks, (*path, "profile"))
+            problems.append(
+                Problem(
+                    where,
+                    f"{'.'.join(str(p) for p in path)}.profile: no profile "
+                    f"{latency.profile!r} (known: {', '.join(sorted(known))})",
+                )
+            )
+    return problems
 
 
 def load_config_file(path: str | Path, limits: Limits | None = None) -> LoadedConfig:

@@ -16,6 +16,7 @@ from ..core.types import ChatRequest
 from ..state import CounterStore, MemoryCounters
 from .conditions import Condition
 from .replies import CompiledReply
+from .schema import Faults, Latency
 from .templates import TemplateContext, Text
 
 
@@ -43,6 +44,8 @@ class CompiledRule:
     replies: tuple[CompiledReply, ...]
     after_sequence: str = "repeat_last"
     needs_counter: bool = False
+    latency: Latency | None = None
+    faults: Faults | None = None
 
     def matches(self, conversation: Conversation) -> bool:
         return all(c.test(conversation) for c in self.conditions)
@@ -154,6 +157,23 @@ class RuleSet:
             else:
                 position, exhausted = len(replies) - 1, True
         return Decision(rule.name, replies[position], None, count, len(replies), exhausted)
+
+    def first_match(self, conversation: Conversation) -> CompiledRule | None:
+        """The rule :meth:`decide` would pick (None for a ``responses:`` text or no
+        match), without counting a turn: what the realism knobs of a rule are read from
+        before the request is answered."""
+        rules = self.rules
+        index = 0
+        while index < len(rules) and rules[index].priority > 0:
+            if rules[index].matches(conversation):
+                return rules[index]
+            index += 1
+        if self.responses and normalize_prompt(conversation.request.prompt) in self.responses:
+            return None
+        for rule in rules[index:]:
+            if rule.matches(conversation):
+                return rule
+        return None
 
     def answer(self, request: ChatRequest) -> Answer:
         """Dry run for tools and tests: the text the rules give ``request`` as the first

@@ -12,8 +12,9 @@ validation, so error locations always name real fields.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -299,6 +300,147 @@ class Reply(_Strict):
         return self
 
 
+class Distribution(_Strict):
+    """A bounded random value, drawn from the seeded generator (``settings.seed``):
+    ``uniform`` between ``min`` and ``max``; ``normal`` around ``mean`` with ``sd``;
+    ``lognormal`` around ``median`` with ``sigma`` (the log's standard deviation). Draws are
+    clamped to ``[min, max]``: ``min`` defaults to 0, ``max`` to 4 standard deviations
+    above the centre."""
+
+    distribution: Literal["uniform", "normal", "lognormal"]
+    min: float | None = Field(None, ge=0)
+    max: float | None = Field(None, ge=0)
+    mean: float | None = Field(None, ge=0, description="normal: the centre.")
+    sd: float | None = Field(None, ge=0, description="normal: the standard deviation.")
+    median: float | None = Field(None, gt=0, description="lognormal: the centre.")
+    sigma: float | None = Field(None, ge=0, description="lognormal: the log's deviation.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Distribution:
+        need = {
+            "uniform": ("min", "max"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("median", "sigma"),
+        }
+        missing = [f for f in need[self.distribution] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.distribution} distribution needs {' and '.join(missing)}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is more than max")
+        return self
+
+    @property
+    def low(self) -> float:
+        return self.min if self.min is not None else 0.0
+
+    @property
+    def high(self) -> float:
+        if self.max is not None:
+            return self.max
+        if self.distribution == "normal":
+            return (self.mean or 0.0) + 4 * (self.sd or 0.0)
+        return (self.median or 0.0) * math.exp(4 * (self.sigma or 0.0))
+
+
+Value = float | Distribution
+"""A fixed number (>= 0) or a :class:`Distribution`."""
+
+
+def _non_negative(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
+class Latency(_Strict):
+    """How long an answer takes (milliseconds). Every field is optional: a field left out
+    comes from the level below (a rule's from its model's, a model's from the global
+    ``settings.latency``), else from the named ``profile``, else no latency."""
+
+    profile: str | None = Field(
+        None, description="A named profile: fast, large, reasoning, or one of `profiles:`."
+    )
+    ttft_ms: Value | None = Field(
+        None,
+        description="Time to first token: before the first stream event, or added to "
+        "a JSON answer's total. Replaces nothing: the prefill cost is added to it.",
+    )
+    prefill_ms_per_token: Value | None = Field(
+        None, description="Added to the time to first token for each prompt token."
+    )
+    itl_ms: Value | None = Field(
+        None, description="Inter-token latency: between stream events that carry tokens."
+    )
+    tokens_per_chunk: Value | None = Field(
+        None, description="Tokens per content event of a stream (default 1, as real services)."
+    )
+
+    _check = field_validator(
+        "ttft_ms", "prefill_ms_per_token", "itl_ms", "tokens_per_chunk", mode="before"
+    )(_non_negative)
+
+
+class Faults(_Strict):
+    """Failures on demand. Every field is optional and layered like :class:`Latency`; a
+    request header ``x-mockllm-<field, dashes>`` wins over the config."""
+
+    error: int | None = Field(
+        None, ge=400, le=599, description="Answer with this status, in the dialect's envelope."
+    )
+    error_rate: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Probability (seeded) that a request fails with `error` (default 500).",
+    )
+    retry_after: float | None = Field(
+        None, ge=0, description="With an error: retry-after seconds and the provider's hints."
+    )
+    fail_first: int | None = Field(
+        None,
+        ge=0,
+        description="The first N attempts of a conversation fail (`error`, "
+        "default 429); later ones succeed.",
+    )
+    stream_cut_after: int | None = Field(
+        None, ge=0, description="Abort the HTTP body after N stream events (no clean end)."
+    )
+    stall_ms: float | None = Field(
+        None, ge=0, description="Stop sending for this long after the first stream event."
+    )
+    malformed_after: int | None = Field(
+        None, ge=0, description="After N stream events, send one event that is not valid JSON."
+    )
+    stream_error_after: int | None = Field(
+        None,
+        ge=0,
+        description="After N stream events, send the protocol's in-stream error "
+        "event (status from `error`, default 500) and end the stream.",
+    )
+
+
+class Load(_Strict):
+    """A loaded service: at most ``max_concurrent`` generations at once, ``queue`` more
+    waiting for a slot; past that, the provider's overload error. Latency grows as
+    concurrency nears the maximum: times ``1 + slowdown * busy / max_concurrent``."""
+
+    max_concurrent: int = Field(ge=1)
+    queue: int = Field(0, ge=0)
+    slowdown: float = Field(1.0, ge=0)
+
+
+class RateLimits(_Strict):
+    """Request and token buckets per API key and model, refilled continuously. A field
+    left out keeps its default (generous: no test that did not ask for limits trips one)."""
+
+    requests_per_minute: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(None, ge=1)
+    input_tokens_per_minute: int | None = Field(None, ge=1)
+    output_tokens_per_minute: int | None = Field(None, ge=1)
+    requests_per_day: int | None = Field(None, ge=1)
+    tokens_per_day: int | None = Field(None, ge=1)
+
+
 AFTER_SEQUENCE = ("repeat_last", "restart", "cycle", "error")
 """What a sequence does after its last reply; ``cycle`` is the older name of ``restart``."""
 
@@ -318,6 +460,8 @@ class Rule(_Strict):
         description="After the last reply: repeat_last (serve the last reply again), restart "
         "(from the first reply; also spelled cycle) or error (a 400 naming the rule).",
     )
+    latency: Latency | None = Field(None, description="Latency of this rule's answers.")
+    faults: Faults | None = Field(None, description="Failures of the requests it matches.")
 
     @field_validator("after_sequence")
     @classmethod
@@ -365,6 +509,14 @@ class FileSettings(_Strict):
         "conversation); without it, the conversation is keyed by its system prompt and first "
         "user message.",
     )
+    seed: int = Field(0, description="Seed of every random draw (latency, fault rates).")
+    latency: Latency | None = Field(None, description="Latency of every answer.")
+    faults: Faults | None = Field(None, description="Failures of every request.")
+    load: Load | None = Field(None, description="Concurrency limit and queue (default none).")
+    rate_limits: RateLimits | None = Field(None, description="Buckets per API key and model.")
+    api_keys: list[str] | None = Field(
+        None, description="The valid API keys; any other key gets the dialect's 401."
+    )
 
 
 class ModelEntry(_Strict):
@@ -384,6 +536,9 @@ class ModelEntry(_Strict):
     capabilities: list[str] | None = Field(None, description=f"Any of {sorted(CAPABILITIES)}.")
     tokenizer: str | None = Field(None, description="o200k_base or cl100k_base.")
     owned_by: str | None = None
+    latency: Latency | None = Field(None, description="Latency of this model's answers.")
+    faults: Faults | None = Field(None, description="Failures of this model's requests.")
+    rate_limits: RateLimits | None = Field(None, description="This model's buckets.")
 
     @model_validator(mode="after")
     def _known_capabilities(self) -> ModelEntry:
@@ -396,7 +551,8 @@ class ModelEntry(_Strict):
 
     def overrides(self) -> dict[str, Any]:
         """The fields given in the file (for :meth:`ModelRegistry.build`)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        behaviour = ("latency", "faults", "rate_limits")
+        return {k: v for k, v in self.model_dump().items() if v is not None and k not in behaviour}
 
 
 class ConfigFile(_Strict):
@@ -409,3 +565,6 @@ class ConfigFile(_Strict):
     settings: FileSettings = Field(default_factory=FileSettings)
     rules: list[Rule] = Field(default_factory=list, description="Ordered; first match wins.")
     models: list[ModelEntry] = Field(default_factory=list)
+    profiles: dict[str, Latency] = Field(
+        default_factory=dict, description="Named latency profiles (beside fast, large, reasoning)."
+    )

@@ -164,7 +164,7 @@ def test_token_array_prompts(client: OpenAI) -> None:
     assert [c.text for c in many.choices] == [SKY + SKY_ANSWER, "weather?" + WEATHER_ANSWER]
 
 
-def test_logprobs_suffix_and_sampling_accepted(client: OpenAI) -> None:
+def test_logprobs_answered_and_suffix_and_sampling_accepted(client: OpenAI) -> None:
     completion = client.completions.create(
         model=MODEL,
         prompt="weather?",
@@ -178,7 +178,11 @@ def test_logprobs_suffix_and_sampling_accepted(client: OpenAI) -> None:
         user="u-1",
     )
     assert completion.choices[0].text == WEATHER_ANSWER
-    assert completion.choices[0].logprobs is None
+    logprobs = completion.choices[0].logprobs
+    assert logprobs is not None and logprobs.tokens is not None
+    assert "".join(logprobs.tokens) == WEATHER_ANSWER
+    assert logprobs.top_logprobs is not None
+    assert all(len(top) == 2 for top in logprobs.top_logprobs)
 
 
 @pytest.mark.parametrize(

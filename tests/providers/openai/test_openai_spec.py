@@ -1,6 +1,7 @@
 """Raw payloads validate against OpenAI's official OpenAPI schemas (wire-formats.md section 10):
 ``CreateChatCompletionResponse``, ``CreateChatCompletionStreamResponse`` (every chunk),
-``ErrorResponse``, ``ListModelsResponse`` and ``Model``."""
+``ErrorResponse``, ``ListModelsResponse`` and ``Model``; answers with ``logprobs`` (text,
+``n``, tool-call history, unicode; ``top_logprobs`` of 0, 3 and 20) included."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "stop": {"messages": [{"role": "user", "content": "long answer"}], "stop": ["STOP"]},
     "unicode": {"messages": [{"role": "user", "content": "unicode"}]},
     "tools": {"messages": TOOL_HISTORY, "tools": TOOLS, "tool_choice": "auto"},
+    "logprobs": {"messages": SKY, "logprobs": True, "top_logprobs": 3},
+    "logprobs_n3": {"messages": SKY, "n": 3, "logprobs": True},
+    "logprobs_tools": {"messages": TOOL_HISTORY, "tools": TOOLS, "logprobs": True},
+    "logprobs_unicode": {
+        "messages": [{"role": "user", "content": "unicode"}],
+        "logprobs": True,
+        "top_logprobs": 20,
+    },
 }
 
 
@@ -89,6 +98,18 @@ def test_every_stream_chunk_matches_spec(
     assert len(chunks) >= 3
     for chunk in chunks:
         assert_valid("CreateChatCompletionStreamResponse", chunk)
+
+
+@pytest.mark.parametrize("name", [name for name in REQUESTS if name.startswith("logprobs")])
+def test_logprob_cases_carry_logprobs(http: httpx.Client, name: str) -> None:
+    """The logprob cases above validate real entries, not ``null``."""
+    body = REQUESTS[name]
+    choices = post(http, body).json()["choices"]
+    assert all(choice["logprobs"]["content"] for choice in choices)
+    top = body.get("top_logprobs", 0)
+    assert all(len(e["top_logprobs"]) == top for e in choices[0]["logprobs"]["content"])
+    chunks = stream_payloads(http, body)
+    assert any(c["choices"] and (c["choices"][0]["logprobs"] or {}).get("content") for c in chunks)
 
 
 @pytest.mark.parametrize(

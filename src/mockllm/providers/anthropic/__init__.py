@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ...core.traits import TokenCosts, Traits
 from ...wire import HttpCall
-from ..base import Provider, RouteSpec
+from ..base import Provider, RouteSpec, bearer_key
 from .errors import render_error, reword, stream_error
+from .limits import limit_headers
 from .models import MODELS
 from .routes import count_tokens, list_models, messages, retrieve_model
 
@@ -15,6 +16,12 @@ VERSION_HEADER = "anthropic-version"
 def response_headers(call: HttpCall) -> dict[str, str]:
     """Headers real Anthropic answers carry."""
     return {"request-id": call.request_id, "anthropic-organization-id": "mockllm"}
+
+
+def api_key(call: HttpCall) -> str | None:
+    """``x-api-key`` (the documented header), else ``Authorization: Bearer`` (what the
+    2.x SDKs send)."""
+    return call.headers.get("x-api-key") or bearer_key(call)
 
 
 def provider() -> Provider:
@@ -42,6 +49,8 @@ def provider() -> Provider:
         prefixes=("/v1/messages", "/v1/"),
         claim_header=VERSION_HEADER,
         response_headers=response_headers,
+        limit_headers=limit_headers,
+        api_key=api_key,
         traits=Traits(
             tokens=TokenCosts(reply_priming=0, system=4),
             tool_call_id_prefix="toolu_01",

@@ -51,6 +51,8 @@ _FEATURES = {
 def reword(error: MockError) -> MockError:
     """The neutral core's structured errors in Anthropic's words (``Provider.reword``)."""
     detail = error.detail
+    if error.code == "invalid_api_key" and "key" in detail:
+        return error.reworded("invalid x-api-key")
     if error.code == "context_length_exceeded":
         return error.reworded(
             f"prompt is too long: {detail['count']} tokens > {detail['limit']} maximum"

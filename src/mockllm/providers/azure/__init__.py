@@ -18,9 +18,10 @@ from random import getrandbits
 from uuid import UUID
 
 from ...core.traits import Traits
+from ...realism.quotas import QuotaView
 from ...wire import Handler, HttpCall, header_value
-from ..base import Provider, RouteSpec
-from ..openai.interface import guess_tokenizer
+from ..base import Provider, RouteSpec, bearer_key
+from ..openai.interface import guess_tokenizer, limit_headers
 from .errors import render_error, reword, stream_error
 from .models import MODELS
 from .routes import (
@@ -46,6 +47,17 @@ def response_headers(call: HttpCall) -> dict[str, str]:
     if deployment is not None:
         headers["x-ms-deployment-name"] = header_value(str(deployment))
     return headers
+
+
+def api_key(call: HttpCall) -> str | None:
+    """``api-key`` (a resource key), else ``Authorization: Bearer`` (an Entra ID token)."""
+    return call.headers.get("api-key") or bearer_key(call)
+
+
+def azure_limit_headers(view: QuotaView) -> dict[str, str]:
+    """Azure sends the remaining requests and tokens of OpenAI's set."""
+    headers = limit_headers(view)
+    return {k: v for k, v in headers.items() if k.startswith("x-ratelimit-remaining-")}
 
 
 def _route(method: str, path: str, handler: Handler, name: str, versioned: bool) -> RouteSpec:
@@ -79,6 +91,8 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema", "embeddings"}),
         prefixes=("/openai/",),
         response_headers=response_headers,
+        limit_headers=azure_limit_headers,
+        api_key=api_key,
         # OpenAI's traits: exact tiktoken counts, "call_" tool-call ids.
         traits=Traits(tokenizer_for=guess_tokenizer),
         rank=2,

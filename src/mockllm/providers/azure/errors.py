@@ -48,6 +48,8 @@ def reword(error: MockError) -> MockError:
     Azure is an unknown deployment."""
     if error.code == "model_not_found":
         return deployment_not_found()
+    if error.code == "invalid_api_key" and "key" in error.detail:
+        return access_denied()
     return openai_reword(error)
 
 

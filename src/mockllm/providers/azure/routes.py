@@ -17,6 +17,7 @@ import orjson
 
 from ...core.errors import MockError
 from ...core.models import ModelInfo
+from ...realism.admission import GENERATING
 from ...serving import Turn, generation
 from ...wire import Handler, HttpCall, JsonResult, Result
 from ..openai import interface as openai
@@ -40,6 +41,8 @@ def guarded(handler: Handler, *, versioned: bool) -> Handler:
             call.body = _with_model(call.body, str(deployment))
         return await handler(call)
 
+    if getattr(handler, GENERATING, False):
+        setattr(run, GENERATING, True)
     return run
 
 
@@ -90,7 +93,11 @@ async def text_completions(call: HttpCall) -> Result:
         answer,
         lambda a: filters.annotate(openai.encode_completion(a), len(a.prompts)),
         filters.annotate_chunk,
+        call.services.pacer,
     )
+
+
+setattr(text_completions, GENERATING, True)  # admitted on the serving path
 
 
 async def create_embeddings(call: HttpCall) -> Result:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from urllib.parse import unquote_plus
 
 from ...core.traits import Traits
 from ...wire import HttpCall
@@ -25,6 +26,18 @@ def response_headers(call: HttpCall) -> dict[str, str]:
         "vary": "Origin, X-Origin, Referer",
         "x-content-type-options": "nosniff",
     }
+
+
+def api_key(call: HttpCall) -> str | None:
+    """``x-goog-api-key``, else the ``key`` query parameter."""
+    found = call.headers.get(GOOGLE_KEY_HEADER)
+    if found:
+        return str(found)
+    for part in call.query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "key" and value:
+            return unquote_plus(value)
+    return None
 
 
 def _gemini_post(path: str, headers: Mapping[str, str]) -> bool:
@@ -66,6 +79,7 @@ def provider() -> Provider:
         prefixes=("/v1beta/", "/v1/"),
         claim_header=GOOGLE_KEY_HEADER,
         response_headers=response_headers,
+        api_key=api_key,
         traits=Traits(
             tool_call_id_prefix=ID_PREFIX,
             model_prefixes=("gemini", "gemma", "text-embedding-00"),

@@ -57,7 +57,9 @@ UNREGISTERED_CALLER = (
 
 
 def http_status(error: MockError) -> int:
-    return OVERLOADED_STATUS if error.status == 529 else error.status
+    if error.status == 529 and "fault" not in error.detail:  # an asked-for 529 stays one
+        return OVERLOADED_STATUS
+    return error.status
 
 
 def rpc_status(error: MockError, status: int) -> str:
@@ -128,6 +130,15 @@ _NOT_ENABLED = {
 def reword(error: MockError) -> MockError:
     """The neutral core's structured errors in Gemini's words (``Provider.reword``)."""
     detail = error.detail
+    if error.code == "invalid_api_key" and "key" in detail:  # Google: a 400
+        return MockError(
+            "invalid_request",
+            "API key not valid. Please pass a valid API key.",
+            status=400,
+            code="API_KEY_INVALID",
+            headers=error.headers,
+            detail=detail,
+        )
     if error.code == "context_length_exceeded":
         return error.reworded(
             f"The input token count ({detail['count']}) exceeds the maximum number of tokens "

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...core.errors import MockError
 from ...core.types import Completion
+from ...realism.admission import GENERATING, off_path_faults
 from ...serving import Turn, answer
 from ...wire import HttpCall, JsonResult, Result
 from . import calls
@@ -117,9 +118,15 @@ async def models_resource(call: HttpCall) -> Result:
         calls.require_key(call)
         if colon:
             raise MockError("method_not_allowed", f"Method GET not allowed for {call.path}.")
+        off_path_faults(call)
         return await get_model(call, name)
     calls.require_key(call)
     handler = ACTIONS.get(action) if colon else None
     if handler is None:
         raise MockError("not_found", "Method not found.")
+    if handler not in (generate_content, stream_generate_content):
+        off_path_faults(call)  # generation is admitted on the serving path
     return await handler(call, name)
+
+
+setattr(models_resource, GENERATING, True)  # it sorts what is off the serving path itself

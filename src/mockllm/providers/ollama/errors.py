@@ -40,7 +40,9 @@ def _message(error: MockError) -> str:
 
 
 def render_error(error: MockError, call: HttpCall) -> JsonResult:
-    status = _STATUS.get(error.status, error.status)
+    status = error.status
+    if "fault" not in error.detail:  # an asked-for 529 stays one
+        status = _STATUS.get(status, status)
     return JsonResult({"error": _message(error)}, status, dict(error.headers))
 
 
@@ -53,6 +55,8 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
 def reword(error: MockError) -> MockError:
     """The neutral core's structured errors in Ollama's words (``Provider.reword``)."""
     detail = error.detail
+    if error.code == "invalid_api_key" and "key" in detail:
+        return error.reworded("unauthorized")
     if error.code == "context_length_exceeded":
         return error.reworded("the input length exceeds the context length")
     if error.code == "unsupported_capability":

@@ -8,6 +8,7 @@ from ...wire import HttpCall
 from ..base import Provider, RouteSpec
 from . import responses, stored
 from .errors import render_error, reword, stream_error
+from .limits import limit_headers
 from .models import MODELS, guess_tokenizer
 from .routes import (
     chat_completions,
@@ -55,6 +56,7 @@ def provider() -> Provider:
         capabilities=frozenset({"streaming", "tools", "vision", "json_schema"}),
         prefixes=("/v1/",),
         response_headers=response_headers,
+        limit_headers=limit_headers,
         traits=Traits(tokenizer_for=guess_tokenizer),
         rank=0,
         state={**responses.state(), stored.STATE: stored.factory()},

@@ -5,7 +5,9 @@ neutral requests, the embeddings body as texts and a vector
 size, the moderations body as the texts to classify.
 
 Each endpoint's names say which it is (``decode_completions``, ``decode_embeddings``,
-``decode_moderation``); Chat Completions' are ``decode`` and ``decode_plain``.
+``decode_moderation``); Chat Completions' are ``decode`` and ``decode_plain``. Chat
+Completions' ``logprobs: true`` (with ``top_logprobs``) becomes the neutral request's
+``logprobs`` (:func:`chat_logprobs`), on both paths.
 As in :mod:`.protocol`, the spec's limits that pydantic would word differently
 (array lengths, empty inputs, context lengths) are checked here, in OpenAI's words.
 
@@ -17,8 +19,9 @@ decoded text).
 **Legacy completions**: each prompt becomes a neutral
 :class:`~mockllm.core.types.ChatRequest` (endpoint ``completions``, one user message
 holding the prompt) answered by the engine, so rules, sequences, ``max_tokens`` (default
-16, as on the real API), ``stop`` and lag apply as on chat. ``suffix``, ``logprobs``,
-``best_of`` and the sampling parameters are accepted and ignored.
+16, as on the real API), ``stop`` and lag apply as on chat. ``logprobs`` becomes the
+request's :attr:`~mockllm.core.types.ChatRequest.logprobs` (the encoder reports them);
+``suffix``, ``best_of`` and the sampling parameters are accepted and ignored.
 
 **Embeddings** are not scripted by rules. The vector size is the model's native one
 (:data:`.models.NATIVE_DIMENSIONS`) unless ``dimensions`` asks for another (not for
@@ -200,6 +203,7 @@ def decode_completions(
             n=body.n or 1,
             stream=bool(body.stream),
             headers=headers,
+            logprobs=body.logprobs,
         )
         for item in prompts
     ]
@@ -426,7 +430,16 @@ def decode(body: p.ChatCompletionRequest, headers: Mapping[str, str]) -> ChatReq
         headers,
         body.metadata or {},
         "reasoning_effort" if body.reasoning_effort is not None else None,
+        chat_logprobs(body.logprobs, body.top_logprobs),
     )
+
+
+def chat_logprobs(logprobs: object, top_logprobs: object) -> int | None:
+    """The neutral ``logprobs`` of a Chat Completions body: ``top_logprobs`` (0 when not
+    given) when ``logprobs`` is true, else None (``top_logprobs`` alone asks for nothing)."""
+    if logprobs is not True:
+        return None
+    return top_logprobs if type(top_logprobs) is int else 0
 
 
 def _is_int(value: Any, low: int, high: int) -> bool:
@@ -521,5 +534,6 @@ def decode_plain(body: bytes, headers: Mapping[str, str]) -> tuple[ChatRequest, 
         headers,
         data.get("metadata") or {},
         "reasoning_effort" if data.get("reasoning_effort") is not None else None,
+        (data.get("top_logprobs") or 0) if data.get("logprobs") is True else None,
     )
     return request, "max_completion_tokens" if completion_tokens else "max_tokens"

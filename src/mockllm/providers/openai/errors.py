@@ -41,7 +41,9 @@ def error_body(error: MockError) -> dict[str, Any]:
 
 
 def render_error(error: MockError, call: HttpCall) -> JsonResult:
-    status = _STATUS.get(error.kind, error.status) if error.status == 529 else error.status
+    status = error.status
+    if status == 529 and "fault" not in error.detail:  # an asked-for 529 stays one
+        status = _STATUS.get(error.kind, status)
     return JsonResult(error_body(error), status, dict(error.headers))
 
 
@@ -52,6 +54,16 @@ def stream_error(error: MockError, call: HttpCall) -> bytes:
 def reword(error: MockError) -> MockError:
     """The neutral core's structured errors in OpenAI's words (``Provider.reword``)."""
     detail = error.detail
+    if error.code == "invalid_api_key" and "key" in detail:
+        if detail.get("key") is None:
+            return error.reworded(
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            )
+        return error.reworded(
+            f"Incorrect API key provided: {detail['key']}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys."
+        )
     if error.code == "unsupported_capability":
         capability, param = detail["capability"], str(detail["param"])
         if capability == "chat":

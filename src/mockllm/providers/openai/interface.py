@@ -10,6 +10,7 @@ from __future__ import annotations
 from .encode import CompletionsAnswer as Answer
 from .encode import encode_completion
 from .errors import render_error, reword, stream_error
+from .limits import limit_headers
 from .models import MODELS, guess_tokenizer
 from .routes import chat_turn, completions_answer
 from .routes import deliver_completions as respond
@@ -23,6 +24,7 @@ __all__ = [
     "create_embeddings",
     "encode_completion",
     "guess_tokenizer",
+    "limit_headers",
     "render_error",
     "respond",
     "reword",

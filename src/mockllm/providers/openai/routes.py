@@ -12,7 +12,9 @@ from ...core.errors import MockError
 from ...core.events import Frame
 from ...core.ids import new_id
 from ...core.types import ChatRequest
-from ...serving import Turn, decide, deliver, generation
+from ...pacing import Pacer
+from ...realism.admission import GENERATING
+from ...serving import Turn, admit, decide, deliver, generation
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
 from . import decode, encode, stored
@@ -63,10 +65,11 @@ def chat_turn(call: HttpCall, provider: str = "openai") -> Turn:
     check_output_limit(call, provider, request, param)
     completion_id = new_id("chatcmpl-", 15)
     created = encode.now()
+    logprobs = request.logprobs
     turn = Turn(
         request,
-        encode=lambda c: encode.encode(c, completion_id, created),
-        frames=lambda c: encode.stream(c, completion_id, created, include_usage),
+        encode=lambda c: encode.encode(c, completion_id, created, logprobs),
+        frames=lambda c: encode.stream(c, completion_id, created, include_usage, logprobs),
     )
     if body is None:  # a plain body has no store: true
         return turn
@@ -129,16 +132,30 @@ def completions_answer(call: HttpCall, provider: str) -> CompletionsAnswer:
     prompts, requests = decode_completions(
         body, stop, info, call.services.tokenizer, provider, call.headers
     )
+    admission = admit(call, requests[0]) if requests else None
     completions = [decide(call, request) for request in requests]
-    return CompletionsAnswer(
+    realism = None
+    if admission is not None:  # the prompts are one request: admitted and timed by the first
+        completions[0], headers, timing = admission.settle(call, completions[0])
+        realism = (headers, timing, admission.knobs)
+    answer = CompletionsAnswer(
         body, prompts, completions, new_id("cmpl-", 15), encode.now(), body.model
     )
+    answer.realism = realism
+    if body.logprobs is not None and body.echo:  # the echoed prompts' tokens are reported
+        tokenizer, encoding = call.services.tokenizer, info.tokenizer
+        answer.prompt_pieces = [
+            tuple(tokenizer.pieces(tokenizer.encode(prompt.text, encoding), encoding))
+            for prompt in prompts
+        ]
+    return answer
 
 
 async def deliver_completions(
     answer: CompletionsAnswer,
     payload: Callable[[CompletionsAnswer], dict[str, Any]] = encode_completion,
     chunk: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    pacer: Pacer | None = None,
 ) -> Result:
     """The answer through the serving path's delivery: the ``text_completion`` object
     (``payload``), or its SSE stream, each chunk's payload passed through ``chunk``."""
@@ -149,17 +166,25 @@ async def deliver_completions(
             payloads = ((event, chunk(data)) for event, data in payloads)
         return completion_frames(payloads)
 
+    headers, timing, knobs = answer.realism or ({}, None, None)
     return await deliver(
         answer.completions,
         bool(answer.body.stream),
         lambda: payload(answer),
         stream_frames,
+        headers=headers,
+        timing=timing,
+        knobs=knobs,
+        pacer=pacer,
     )
 
 
 async def create_completion(call: HttpCall) -> Result:
     """``POST /v1/completions``."""
-    return await deliver_completions(completions_answer(call, "openai"))
+    return await deliver_completions(completions_answer(call, "openai"), pacer=call.services.pacer)
+
+
+setattr(create_completion, GENERATING, True)  # admitted on the serving path
 
 
 def embeddings_answer(call: HttpCall, provider: str) -> dict[str, Any]:

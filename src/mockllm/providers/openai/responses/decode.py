@@ -4,6 +4,8 @@ Decoding turns input items (with the stored conversation of ``previous_response_
 prepended; :mod:`.items`) into the neutral request: ``instructions`` becomes a system
 message, ``function_call`` items assistant tool calls, ``function_call_output`` items tool
 messages, ``text.format`` the response format and ``max_output_tokens`` the token limit.
+``include: ["message.output_text.logprobs"]`` asks for logprobs, with ``top_logprobs``
+alternatives per token (0 when not given): the neutral request's ``logprobs``.
 """
 
 from __future__ import annotations
@@ -79,7 +81,22 @@ def decode(
         headers=headers,
         metadata=metadata or {},
         reasoning=_reasoning(body),
+        logprobs=logprobs(body),
     )
+
+
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
+"""The ``include`` value that asks for the output text's logprobs."""
+
+
+def logprobs(body: p.PromptFields) -> int | None:
+    """How many alternatives per token the request asks for (``top_logprobs``, 0 when not
+    given) when its ``include`` lists :data:`LOGPROBS_INCLUDE`; None otherwise."""
+    include = getattr(body, "include", None)
+    if not include or LOGPROBS_INCLUDE not in include:
+        return None
+    top = getattr(body, "top_logprobs", None)
+    return top if isinstance(top, int) else 0
 
 
 def _reasoning(body: p.PromptFields) -> str | None:

@@ -9,6 +9,13 @@ the request settings a response repeats.
 The event stream (wire-formats.md section 3.3, pitfalls P14 and P15): every event with an
 ``event:`` line and a ``sequence_number`` from 0, items added, filled and done one after the
 other, ``response.completed`` (or ``response.incomplete``) last, no ``[DONE]``.
+
+Logprobs, when ``include`` asks for ``message.output_text.logprobs``: the ``output_text``
+part's ``logprobs`` holds an entry per token of the text (the Chat Completions entry of
+:func:`~..encode.logprob_entry`, with ``top_logprobs`` alternatives; values from
+:mod:`mockllm.core.logprobs`), each ``response.output_text.delta`` the entries of its
+delta, ``response.output_text.done`` and the finished part all of them. Otherwise every
+``logprobs`` is ``[]``.
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from ....core.events import (
 )
 from ....core.types import Choice, Completion
 from ...sse import sse
+from ..encode import Scorer, logprob_entries
 from . import protocol as p
+from .decode import logprobs as asked_logprobs
 from .items import Item, content_part, item_id
 
 
@@ -148,7 +157,8 @@ class Rendering:
 
     ``settings`` is :func:`echo` of the request; ``show_summary`` says the request asked for
     a reasoning summary (the reasoning text is shown as one), ``encrypted`` that it asked
-    for ``reasoning.encrypted_content``.
+    for ``reasoning.encrypted_content``. ``logprobs`` holds the logprob entries of each
+    streamed piece of the text when the request asked for them (None otherwise).
     """
 
     id: str
@@ -159,11 +169,17 @@ class Rendering:
     slots: tuple[OutputSlot, ...]
     show_summary: bool = False
     encrypted: bool = False
+    logprobs: tuple[list[dict[str, Any]], ...] | None = None
 
     @classmethod
     def create(cls, body: p.CreateResponse, completion: Completion, now: float) -> Rendering:
         reasoning = body.reasoning
         created = int(now)
+        top = asked_logprobs(body)
+        logprobs = None
+        if top is not None:
+            scored = Scorer(top)(completion.choices[0].chunks)
+            logprobs = tuple(logprob_entries((group,)) for group in scored)
         return cls(
             id=item_id("resp_"),
             created_at=created,
@@ -173,6 +189,7 @@ class Rendering:
             slots=layout(completion.choices[0]),
             show_summary=bool(reasoning and (reasoning.summary or reasoning.generate_summary)),
             encrypted="reasoning.encrypted_content" in (body.include or ()),
+            logprobs=logprobs,
         )
 
     @property
@@ -221,7 +238,10 @@ class Rendering:
         if choice.refusal is not None:
             return {"type": "refusal", "refusal": choice.refusal if done else ""}
         text = choice.text if done else ""
-        return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+        logprobs = []
+        if done and self.logprobs is not None:
+            logprobs = [entry for entries in self.logprobs for entry in entries]
+        return {"type": "output_text", "annotations": [], "logprobs": logprobs, "text": text}
 
     def usage(self) -> dict[str, Any]:
         u = self.completion.usage
@@ -308,6 +328,7 @@ class _StreamEncoder:
         self.seq = -1
         self.open: int | None = None  # output index of the item being streamed
         self.started = 0  # how many items have been added
+        self.piece = 0  # how many pieces of the text have been streamed
         self.by_kind = {(s.kind, s.call): i for i, s in enumerate(rendering.slots)}
 
     def frame(self, kind: str, event: ReplyEvent | None, fields: dict[str, Any]) -> SequencedFrame:
@@ -339,7 +360,10 @@ class _StreamEncoder:
             )
             fields = self.at(index, content_index=0, delta=event.text)
             if kind is TextDelta:
-                fields["logprobs"] = []
+                pieces = self.r.logprobs
+                known = pieces is not None and self.piece < len(pieces)
+                fields["logprobs"] = pieces[self.piece] if pieces and known else []
+                self.piece += 1
             yield self.frame(text_kind, event, fields)
         elif kind is ReasoningDelta:
             assert isinstance(event, ReasoningDelta)
@@ -408,7 +432,7 @@ class _StreamEncoder:
                 done = self.at(index, content_index=0, refusal=part["refusal"])
                 yield self.frame("response.refusal.done", None, done)
             else:
-                done = self.at(index, content_index=0, logprobs=[], text=part["text"])
+                done = self.at(index, content_index=0, logprobs=part["logprobs"], text=part["text"])
                 yield self.frame("response.output_text.done", None, done)
             fields = self.at(index, content_index=0, part=part)
             yield self.frame("response.content_part.done", None, fields)

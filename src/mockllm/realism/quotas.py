@@ -1,0 +1,313 @@
+"""Rate limits: request and token buckets per API key and model, refilled continuously;
+and the API keys a config accepts.
+
+A bucket holds up to ``limit`` units and refills at ``limit`` per window (a minute or a
+day), continuously. A request takes one unit of each request bucket and its prompt's tokens
+from the token buckets before it is answered (a 429 when one is short, with ``retry-after``
+the real wait until it is not), and its output tokens once the answer is decided (a
+bucket may go below zero then: later requests wait longer). ``remaining`` in the headers
+counts the request it answers.
+
+Defaults (no ``rate_limits`` in the config) are generous enough never to trip a test that
+did not ask for limits, load tests included: :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.errors import MockError, retry_headers
+from ..rules.schema import RateLimits
+
+MINUTE = 60.0
+DAY = 86_400.0
+
+DEFAULTS = RateLimits(
+    requests_per_minute=1_000_000,
+    tokens_per_minute=1_000_000_000,
+    input_tokens_per_minute=1_000_000_000,
+    output_tokens_per_minute=1_000_000_000,
+)
+"""The limits in force where the config sets none (per API key and model)."""
+
+MAX_KEYS = 10_000
+"""Bucket sets kept at most (the least recently used (key, model) is forgotten)."""
+
+
+class Bucket:
+    """``limit`` units, refilled at ``limit`` per ``window`` seconds, continuously."""
+
+    __slots__ = ("limit", "window", "level", "stamp")
+
+    def __init__(self, limit: int, window: float, now: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.level = float(limit)
+        self.stamp = now
+
+    def refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.level = min(self.limit, self.level + (now - self.stamp) * self.limit / self.window)
+            self.stamp = now
+
+    def wait(self, amount: float) -> float:
+        """Seconds until ``amount`` units are there (0: now; refilled first)."""
+        short = amount - self.level
+        return 0.0 if short <= 0 else short * self.window / self.limit
+
+    def reset(self) -> float:
+        """Seconds until the bucket is full again."""
+        return max(0.0, (self.limit - self.level) * self.window / self.limit)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, math.floor(self.level))
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """What a header family reports of one kind of unit: the limit, what remains, and the
+    seconds until the bucket is full."""
+
+    limit: int
+    remaining: int
+    reset: float
+
+
+class QuotaView:
+    """The buckets of one (API key, model) after a request: what the dialects' rate-limit
+    headers report (each family shows its tighter window, minute or day), computed when a
+    header family asks for it. ``at`` is the wall-clock time of the view (seconds since the
+    epoch), for absolute reset times."""
+
+    __slots__ = ("_buckets", "at")
+
+    def __init__(self, buckets: dict[str, list[Bucket]], at: float) -> None:
+        self._buckets = buckets
+        self.at = at
+
+    def _meter(self, kind: str) -> Meter:
+        found = self._buckets[kind]
+        tight = found[0] if len(found) == 1 else min(found, key=lambda b: b.level / b.limit)
+        return Meter(tight.limit, tight.remaining, tight.reset())
+
+    @property
+    def requests(self) -> Meter:
+        return self._meter("requests")
+
+    @property
+    def tokens(self) -> Meter:
+        return self._meter("tokens")
+
+    @property
+    def input_tokens(self) -> Meter:
+        return self._meter("input_tokens")
+
+    @property
+    def output_tokens(self) -> Meter:
+        return self._meter("output_tokens")
+
+
+_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
+
+
+class Account:
+    """The buckets of one (API key, model)."""
+
+    __slots__ = ("buckets", "limits", "model")
+
+    def __init__(self, limits: RateLimits, now: float, model: str = "") -> None:
+        self.limits = limits
+        self.model = model
+        self.buckets: dict[str, list[Bucket]] = {}
+        for kind in _KINDS:
+            found: list[Bucket] = []
+            for window, suffix in ((MINUTE, "per_minute"), (DAY, "per_day")):
+                limit = getattr(limits, f"{kind}_{suffix}", None)
+                if limit is None and suffix == "per_minute":
+                    limit = getattr(DEFAULTS, f"{kind}_{suffix}")
+                if limit is not None:
+                    found.append(Bucket(limit, window, now))
+            self.buckets[kind] = found
+
+    def refill(self, now: float) -> None:
+        for found in self.buckets.values():
+            for bucket in found:
+                bucket.refill(now)
+
+    def view(self, wall: float) -> QuotaView:
+        return QuotaView(self.buckets, wall)
+
+
+_NO_LIMITS = RateLimits()
+
+
+def _merge(base: RateLimits | None, over: RateLimits | None) -> RateLimits:
+    if base is None:
+        return over or _NO_LIMITS
+    if over is None:
+        return base
+    fields = {k: v for k, v in over.model_dump().items() if v is not None}
+    return base.model_copy(update=fields)
+
+
+class Quotas:
+    """Every (API key, model)'s buckets, bounded to :data:`MAX_KEYS` sets (cleared by
+    ``POST /-/reset``). ``clock`` is monotonic, ``wall`` the epoch clock (tests pass
+    their own)."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
+        self.wall = wall
+        self._accounts: OrderedDict[tuple[str, str], Account] = OrderedDict()
+        # merged limits by the identity of what was merged (the objects are kept with the
+        # result, so that an id is never reused while it is a key here)
+        self._merged: dict[tuple[int, int], tuple[object, object, RateLimits]] = {}
+
+    def _limits(self, config: RateLimits | None, model: RateLimits | None) -> RateLimits:
+        key = (id(config), id(model))
+        found = self._merged.get(key)
+        if found is None:
+            if len(self._merged) > 1024:
+                self._merged.clear()
+            found = (config, model, _merge(config, model))
+            self._merged[key] = found
+        return found[2]
+
+    def _account(self, key: str, model: str, limits: RateLimits) -> Account:
+        accounts = self._accounts
+        found = accounts.get((key, model))
+        now = self.clock()
+        if found is None or found.limits is not limits:  # a new config: buckets start full
+            found = Account(limits, now, model)
+            accounts[(key, model)] = found
+            while len(accounts) > MAX_KEYS:
+                accounts.popitem(last=False)
+        else:
+            accounts.move_to_end((key, model))
+            found.refill(now)
+        return found
+
+    def admit(
+        self,
+        key: str,
+        model: str,
+        prompt_tokens: int,
+        config: RateLimits | None,
+        model_limits: RateLimits | None,
+    ) -> Account:
+        """Take one request and ``prompt_tokens`` from the (``key``, ``model``) buckets,
+        or raise the 429 :class:`MockError` naming the bucket that is short, with
+        ``retry-after`` the time until it is not (nothing is taken then)."""
+        account = self._account(key, model, self._limits(config, model_limits))
+        for bucket in account.buckets["requests"]:
+            if bucket.level < 1:
+                raise _limited("requests", bucket, 1, model, bucket.wait(1))
+        for bucket in account.buckets["requests"]:
+            bucket.level -= 1
+        if prompt_tokens:
+            self.take(account, prompt_tokens)
+        return account
+
+    def take(self, account: Account, prompt_tokens: int) -> None:
+        """Take ``prompt_tokens`` from the token buckets, or raise the 429 naming the one
+        that is short (nothing is taken then)."""
+        b = account.buckets
+        needs = (("tokens", prompt_tokens), ("input_tokens", prompt_tokens))
+        model = account.model
+        for kind, amount in needs:
+            for bucket in b[kind]:
+                wait = bucket.wait(amount)
+                if wait > 0:
+                    raise _limited(kind, bucket, amount, model, wait)
+        for kind, amount in needs:
+            for bucket in b[kind]:
+                bucket.level -= amount
+
+    def charge(self, account: Account, output_tokens: int) -> QuotaView:
+        """Take the answer's ``output_tokens`` (may go below zero) and return the view the
+        headers report."""
+        b = account.buckets
+        for kind in ("tokens", "output_tokens"):
+            for bucket in b[kind]:
+                bucket.level -= output_tokens
+        return account.view(self.wall())
+
+    def clear(self) -> None:
+        self._accounts.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self._accounts)}
+
+
+def _limited(kind: str, bucket: Bucket, amount: float, model: str, wait: float) -> MockError:
+    unit = kind.replace("_", " ")
+    per = "min" if bucket.window == MINUTE else "day"
+    used = bucket.limit - bucket.remaining
+    seconds = max(1, math.ceil(wait))
+    if amount > bucket.limit:
+        message = (
+            f"Request too large for {model} on {unit} per {per}: Limit {bucket.limit}, "
+            f"Requested {int(amount)}. The input or output tokens must be reduced in order "
+            "to run successfully."
+        )
+    else:
+        message = (
+            f"Rate limit reached for {model} on {unit} per {per}: Limit {bucket.limit}, "
+            f"Used {used}, Requested {int(amount)}. Please try again in {go_duration(wait)}."
+        )
+    headers = retry_headers(seconds)
+    headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+    return MockError(
+        "rate_limit",
+        message,
+        code="rate_limit_exceeded",
+        headers=headers,
+        detail={"bucket": kind, "limit": bucket.limit, "count": int(amount), "model": model},
+    )
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go prints one, as OpenAI's ``x-ratelimit-reset-*`` headers do:
+    ``120ms``, ``8.64s``, ``6m0s``, ``1h2m3s``."""
+    if seconds < 1:
+        return "0s" if seconds <= 0 else f"{max(1, round(seconds * 1000))}ms"
+    if seconds < 60:
+        return f"{round(seconds, 3):g}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    secs_text = f"{round(secs + seconds - whole, 3):g}s"
+    return (f"{hours}h" if hours else "") + f"{minutes}m" + secs_text
+
+
+def check_key(key: str | None, keys: frozenset[str]) -> None:
+    """Raise the 401 :class:`MockError` (structured: ``invalid_api_key``, the dialect words
+    it) when ``key`` is not one of ``keys``."""
+    if key is not None and key in keys:
+        return
+    shown = None if not key else (key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else "****")
+    message = (
+        "You didn't provide an API key." if not key else f"Incorrect API key provided: {shown}."
+    )
+    raise MockError("authentication", message, code="invalid_api_key", detail={"key": shown})
+
+
+__all__ = [
+    "DEFAULTS",
+    "Account",
+    "Bucket",
+    "Meter",
+    "QuotaView",
+    "Quotas",
+    "check_key",
+    "go_duration",
+]
