@@ -203,13 +203,17 @@ def admit(call: HttpCall, request: ChatRequest) -> Admission | None:
     if limited:
         model_level = plan.models.get(request.model) if plan.models else None
         key = (provider.api_key(call) if provider is not None else None) or "-"
-        admission.account = realism.quotas.admit(
+        quotas = realism.quotas
+        admission.account = quotas.account(
             key,
             request.model,
-            0,
             plan.rate_limits,
             model_level.rate_limits if model_level is not None else None,
         )
+        try:
+            quotas.take_request(admission.account)
+        except MockError as exc:
+            raise admission.with_limit_headers(call, exc) from None
     if knobs is not None and conversation is not None:
         header = services.store.current.config.settings.conversation_header
         if _random_knobs(knobs):

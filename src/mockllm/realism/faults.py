@@ -48,7 +48,10 @@ def fault_error(status: int, retry_after: float | None, why: str) -> MockError:
     kind = kind_of_status(status)
     message = BY_STATUS.get(status) or MESSAGES.get(kind, f"Simulated error (HTTP {status}).")
     headers = retry_headers(retry_after) if retry_after is not None else {}
-    return MockError(kind, message, status=status, headers=headers, detail={"fault": why})
+    code = "rate_limit_exceeded" if kind == "rate_limit" else None
+    return MockError(
+        kind, message, status=status, code=code, headers=headers, detail={"fault": why}
+    )
 
 
 class Attempts:

@@ -196,6 +196,24 @@ class Quotas:
             found.refill(now)
         return found
 
+    def account(
+        self, key: str, model: str, config: RateLimits | None, model_limits: RateLimits | None
+    ) -> Account:
+        """The buckets of (``key``, ``model``) under the config's limits (and the model's
+        over them), refilled to now."""
+        return self._account(key, model, self._limits(config, model_limits))
+
+    def take_request(self, account: Account) -> None:
+        """Take one request from ``account``'s request buckets, or raise the 429 naming
+        the one that is short, with ``retry-after`` the time until it is not (nothing is
+        taken then)."""
+        found = account.buckets["requests"]
+        for bucket in found:
+            if bucket.level < 1:
+                raise _limited("requests", bucket, 1, account.model, bucket.wait(1))
+        for bucket in found:
+            bucket.level -= 1
+
     def admit(
         self,
         key: str,
@@ -204,15 +222,10 @@ class Quotas:
         config: RateLimits | None,
         model_limits: RateLimits | None,
     ) -> Account:
-        """Take one request and ``prompt_tokens`` from the (``key``, ``model``) buckets,
-        or raise the 429 :class:`MockError` naming the bucket that is short, with
-        ``retry-after`` the time until it is not (nothing is taken then)."""
-        account = self._account(key, model, self._limits(config, model_limits))
-        for bucket in account.buckets["requests"]:
-            if bucket.level < 1:
-                raise _limited("requests", bucket, 1, model, bucket.wait(1))
-        for bucket in account.buckets["requests"]:
-            bucket.level -= 1
+        """:meth:`account`, then one request and ``prompt_tokens`` taken (the 429 when a
+        bucket is short)."""
+        account = self.account(key, model, config, model_limits)
+        self.take_request(account)
         if prompt_tokens:
             self.take(account, prompt_tokens)
         return account

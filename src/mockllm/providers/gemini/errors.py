@@ -17,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from ...core.errors import MockError
+from ...realism.faults import StreamCut
 from ...wire import SERVER_ERROR_MESSAGE, HttpCall, JsonResult
 from ..validation import BOUNDS, is_member_name
 
@@ -87,6 +88,16 @@ def error_body(error: MockError) -> dict[str, Any]:
         body["details"] = [
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry}s"}
         ]
+    reason = error.detail.get("reason")
+    if reason:
+        body["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": reason,
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            }
+        ]
     return {"error": body}
 
 
@@ -111,6 +122,8 @@ async def array_guard(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         return
     except MockError as exc:
         error = exc
+    except StreamCut:  # a broken stream on purpose: no closing bracket either
+        raise
     except Exception:
         log.exception("error while streaming a Gemini JSON array")
         error = MockError("server", SERVER_ERROR_MESSAGE)
@@ -135,9 +148,8 @@ def reword(error: MockError) -> MockError:
             "invalid_request",
             "API key not valid. Please pass a valid API key.",
             status=400,
-            code="API_KEY_INVALID",
             headers=error.headers,
-            detail=detail,
+            detail={**detail, "reason": "API_KEY_INVALID"},
         )
     if error.code == "context_length_exceeded":
         return error.reworded(

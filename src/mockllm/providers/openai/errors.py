@@ -28,12 +28,19 @@ _TYPES = {
 _STATUS = {"overloaded": 503}  # OpenAI has no 529: an overloaded engine is a 503.
 
 
+def _type(error: MockError) -> str:
+    """The envelope's ``type``; a 429 from a token bucket is ``tokens``."""
+    if error.kind == "rate_limit" and str(error.detail.get("bucket", "")).endswith("tokens"):
+        return "tokens"
+    return _TYPES.get(error.kind, "invalid_request_error")
+
+
 def error_body(error: MockError) -> dict[str, Any]:
     """``{"error": {message, type, param, code}}`` for ``error``."""
     return {
         "error": {
             "message": error.message,
-            "type": _TYPES.get(error.kind, "invalid_request_error"),
+            "type": _type(error),
             "param": error.param,
             "code": error.code,
         }
