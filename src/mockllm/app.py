@@ -10,24 +10,23 @@ import asyncio
 import contextlib
 import functools
 import gc
-import hmac
 import ipaddress
 import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
-from . import gc_pause
+from . import admin, gc_pause
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
+from .journal import Journal
 from .plugins import discover_providers, load_stages, load_validators
 from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
@@ -229,49 +228,6 @@ async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def _health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-def _admin_error(status: int, message: str, kind: str) -> Response:
-    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
-
-
-def _admin(
-    services: Services, handler: Callable[[Request], Response]
-) -> Callable[[Request], Awaitable[Response]]:
-    """An admin endpoint under ``/-/``: when ``admin_token`` is set, a request without
-    ``Authorization: Bearer <token>`` gets a 401 and changes nothing."""
-    token = services.settings.admin_token
-
-    async def endpoint(request: Request) -> Response:
-        if token:
-            sent = request.headers.get("authorization", "")
-            scheme, _, value = sent.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
-                return _admin_error(
-                    401,
-                    "mockllm admin API: send 'Authorization: Bearer <MOCKLLM_ADMIN_TOKEN>'.",
-                    "authentication_error",
-                )
-        return handler(request)
-
-    return endpoint
-
-
-def _admin_routes(services: Services) -> list[BaseRoute]:
-    def reset(_request: Request) -> Response:
-        return JSONResponse({"reset": services.reset()})
-
-    def stats(_request: Request) -> Response:
-        return JSONResponse(services.stats())
-
-    return [
-        Route("/-/reset", _admin(services, reset), methods=["POST"]),
-        Route("/-/stats", _admin(services, stats), methods=["GET"]),
-    ]
-
-
 def _segment_rank(segment: str) -> int:
     """How broadly one path segment matches: a literal (``compact``) 0, a literal with a
     capture in it (``{model}:generateContent``) 1, a capture (``{response_id}``) 2, a
@@ -302,8 +258,7 @@ def _routes(providers: Sequence[Provider], services: Services) -> list[BaseRoute
     for provider in providers:
         for spec in provider.routes:
             by_path.setdefault(spec.path, []).append((spec, provider))
-    routes: list[BaseRoute] = [Route("/-/health", _health, methods=["GET"])]
-    routes += _admin_routes(services)
+    routes: list[BaseRoute] = admin.routes(services)
     for path in sorted(by_path, key=_specificity):
         routes.append(Route(path, Endpoint(by_path[path], services)))
     return routes
@@ -393,6 +348,7 @@ def create_app(
         limits,
         Services.build_states(registry, limits),
         Hooks(tuple(validators), tuple(stages)),
+        journal=Journal(settings.journal_size),
     )
 
     @contextlib.asynccontextmanager
@@ -448,7 +404,7 @@ def startup_summary(app: MockLLMApp, url: str | None = None) -> list[str]:
             hint = f" ({first.name}-style SDKs: base_url {url}{prefix})"
         lines.append(f"serving on {url}{hint}")
     lines.append(
-        "own URLs: /-/health, /-/reset, /-/stats"
+        "own URLs: /-/requests, /-/rules, /-/reset, /-/health, /-/stats"
         + (" (admin token required)" if services.settings.admin_token else "")
     )
     return lines

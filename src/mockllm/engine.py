@@ -189,6 +189,8 @@ class Engine:
         settings = snapshot.config.settings
         rules = snapshot.config.rules
         conversation = Conversation(request)
+        if facts is not None:
+            facts.conversation = conversation
         try:
             decision = rules.decide(conversation, self.counters, settings.conversation_header)
         except MockError as exc:  # a sequence with after_sequence: error is exhausted

@@ -9,6 +9,7 @@ from .core.limits import Limits
 from .core.models import ModelRegistry
 from .core.tokens import Tokenizer
 from .engine import Engine
+from .journal import Journal
 from .pacing import Pacer
 from .realism import Realism
 from .rules.store import ConfigStore
@@ -38,6 +39,8 @@ class Services:
     """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
     pacer: Pacer = field(default_factory=Pacer)
     """The one scheduler that paces every stream with latency (:mod:`mockllm.pacing`)."""
+    journal: Journal = field(default_factory=Journal)
+    """The requests served (:mod:`mockllm.journal`), ``GET /-/requests``."""
     realism: Realism = field(default_factory=Realism)
     """Fault attempts, draw counts, rate-limit buckets, generation slots
     (:mod:`mockllm.realism`)."""
@@ -87,6 +90,7 @@ class Services:
             "config_reloads": self.store.reloads,
         }
         stats.update(self.realism.stats())
+        stats.update({f"journal.{k}": v for k, v in self.journal.stats().items()})
         for name, value in self.states.items():
             report = getattr(value, "stats", None)
             if callable(report):
@@ -99,7 +103,9 @@ class Services:
         Returns the names of what was reset."""
         self.engine.counters.clear()
         self.realism.clear()
-        done = ["sequence_counters", "fault_counters", "rate_limits"]
+        self.journal.clear()
+        self.store.clear_added()
+        done = ["sequence_counters", "fault_counters", "rate_limits", "journal", "runtime_rules"]
         for name, value in self.states.items():
             clear = getattr(value, "clear", None)
             if callable(clear):

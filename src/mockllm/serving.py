@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from .core import outcome
 from .core.errors import MockError
 from .core.events import (
     Frame,
@@ -132,6 +133,16 @@ def decide(call: HttpCall, request: ChatRequest, refit: Refit | None = None) -> 
         completion = engine.complete(refit(request))
     for stage in hooks.stages:
         completion = stage.after(request, completion, call)
+    facts = outcome.current()
+    if facts is not None:
+        usage = completion.usage
+        if facts.usage is None:
+            facts.usage = (usage.prompt_tokens, usage.completion_tokens)
+        else:  # several prompts in one request (legacy completions): their sum
+            facts.usage = (
+                facts.usage[0] + usage.prompt_tokens,
+                facts.usage[1] + usage.completion_tokens,
+            )
     return completion
 
 

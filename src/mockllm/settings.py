@@ -76,8 +76,11 @@ class Settings(BaseModel):
     )
     admin_token: str | None = Field(
         None,
-        description="When set, mockllm's own state-changing URLs under /-/ (such as "
-        "POST /-/reset) need 'Authorization: Bearer <token>'.",
+        description="When set, every URL of mockllm's own under /-/ but /-/health needs "
+        "'Authorization: Bearer <token>'.",
+    )
+    journal_size: int = Field(
+        10_000, ge=0, description="Requests the journal keeps (GET /-/requests); 0: none."
     )
     cors_origins: str | None = Field(
         None,

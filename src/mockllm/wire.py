@@ -25,6 +25,7 @@ from .core import outcome
 from .core.errors import MockError
 from .core.events import UNPACED_WRITE_BYTES
 from .core.ids import new_id
+from .journal import Entry
 from .realism.admission import GENERATING, off_path_faults
 from .realism.faults import StreamCut
 from .realism.quotas import check_key
@@ -107,6 +108,8 @@ class HttpCall:
     started: float = field(default_factory=time.perf_counter)
     provider: Provider | None = None
     """The dialect that serves the request (set by the wire before the handler runs)."""
+    first_byte: float = 0.0
+    """When the first byte of the answer's body was written (``time.perf_counter``)."""
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ``orjson.JSONDecodeError`` when it is not."""
@@ -306,6 +309,7 @@ async def send_result(
     if isinstance(result, JsonResult):
         result, raw_headers, body = _prepared(result, provider, call)
         await send({"type": "http.response.start", "status": result.status, "headers": raw_headers})
+        call.first_byte = _perf_counter()
         if finish is not None:
             finish(result)
         await send({"type": "http.response.body", "body": body})
@@ -351,6 +355,8 @@ async def send_result(
             pending.append(chunk)
             size += len(chunk)
             if size >= limit or first:
+                if first:
+                    call.first_byte = _perf_counter()
                 first = False
                 body = pending[0] if len(pending) == 1 else b"".join(pending)
                 pending, size = [], 0
@@ -529,16 +535,85 @@ class Endpoint:
         except Exception:
             log.exception("unexpected error in %s %s", method, path)
             result = render_error(provider, _server_error(), call)
-        finish = None
-        if self.log_requests and request_log.isEnabledFor(logging.INFO):
-
-            def finish(written: Result) -> None:
-                log_request(call, provider, written, facts)
-
+        finish = _finisher(call, provider, facts, self.log_requests)
         try:
             await send_result(send, result, provider, call, receive, finish)
         finally:
             outcome.end(token)
+
+
+def _finisher(
+    call: HttpCall, provider: Provider, facts: outcome.Outcome | None, log_on: bool
+) -> Callable[[Result], None] | None:
+    """What runs just before the last piece of an answer is written: the request's log
+    line and its journal entry (None when neither is kept)."""
+    logged = log_on and request_log.isEnabledFor(logging.INFO)
+    journal = call.services.journal
+    if not logged and not journal.enabled and not journal.counting:
+        return None
+
+    def finish(written: Result) -> None:
+        if logged:
+            log_request(call, provider, written, facts)
+        record(call, provider, written, facts)
+
+    return finish
+
+
+def record(
+    call: HttpCall, provider: Provider, written: Result, facts: outcome.Outcome | None
+) -> None:
+    """Add the journal entry of ``call``, answered with ``written``."""
+    services = call.services
+    journal = services.journal
+    now = _perf_counter()
+    started = call.started
+    model = rule = reason = conversation = None
+    usage = None
+    faults: list[str] = []
+    if facts is not None:
+        model, rule = facts.model, facts.rule
+        if rule is None:
+            reason = facts.reason or (
+                f"no rule matched: {facts.source.strip('()')} answer" if facts.source else None
+            )
+        if facts.conversation is not None:
+            header = services.store.current.config.settings.conversation_header
+            conversation = facts.conversation.key(header)
+            if conversation.startswith("h:"):
+                conversation = conversation[2:]
+        if facts.usage is not None:
+            usage = {"input_tokens": facts.usage[0], "output_tokens": facts.usage[1]}
+        if facts.faults:
+            faults = facts.faults
+    raw = (
+        call.headers._raw
+        if isinstance(call.headers, RawHeaders)
+        else [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.headers.items()]
+    )
+    journal.add(
+        Entry(
+            journal.next_id(),
+            time.time() - (now - started),
+            provider.name,
+            call.method,
+            call.path,
+            call.query,
+            raw,
+            call.body,
+            written.status,
+            isinstance(written, StreamResult),
+            (now - started) * 1000,
+            (call.first_byte - started) * 1000 if call.first_byte else None,
+            model,
+            rule,
+            reason,
+            conversation,
+            usage,
+            faults,
+            call.request_id,
+        )
+    )
 
 
 def _replay(first: Message, receive: Receive) -> Receive:
@@ -580,10 +655,5 @@ class NotFound:
             pass
         error = MockError("not_found", f"Invalid URL ({scope['method']} {scope['path']})")
         result = render_error(provider, error, call)
-        finish = None
-        if self.services.settings.request_log and request_log.isEnabledFor(logging.INFO):
-
-            def finish(written: Result) -> None:
-                log_request(call, provider, written, None)
-
+        finish = _finisher(call, provider, None, self.services.settings.request_log)
         await send_result(send, result, provider, call, finish=finish)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -23,6 +24,19 @@ class Outcome:
     rule: str | None = None
     source: str | None = None
     reason: str | None = None
+    conversation: Any = None
+    """The request's conversation (an object with ``key(header)``), when the engine saw
+    one: read, not kept, by whatever records requests."""
+    usage: tuple[int, int] | None = None
+    """Input and output tokens of the answer, when the engine answered."""
+    faults: list[str] | None = None
+    """What was simulated for the request (latency, errors, stream faults), in words."""
+
+    def fault(self, text: str) -> None:
+        """Add ``text`` to :attr:`faults`."""
+        if self.faults is None:
+            self.faults = []
+        self.faults.append(text)
 
 
 _current: ContextVar[Outcome | None] = ContextVar("mockllm_outcome", default=None)

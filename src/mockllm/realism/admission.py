@@ -12,6 +12,7 @@ import random
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from ..core import outcome
 from ..core.conversation import Conversation
 from ..core.errors import MockError
 from ..core.types import ChatRequest, Completion
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
     from ..wire import HttpCall, Result
 
 MOCKLLM_HEADERS = b"x-mockllm-"
+
+
+def _note(text: str) -> None:
+    """Say in the request's outcome (the journal's ``faults``) what was simulated."""
+    facts = outcome.current()
+    if facts is not None:
+        facts.fault(text)
 
 
 def _random_knobs(knobs: Knobs) -> bool:
@@ -57,6 +65,7 @@ class Admission:
             try:
                 await call.services.realism.gate.enter(load)
             except MockError as exc:
+                _note(f"overloaded: {load.max_concurrent} busy, {load.queue} queued")
                 raise self.with_limit_headers(call, exc) from None
             self.entered = True
 
@@ -73,6 +82,7 @@ class Admission:
             try:
                 realism.quotas.take(self.account, usage.prompt_tokens)
             except MockError as exc:
+                _note(f"rate limit: {exc.detail.get('bucket', 'tokens')}")
                 raise self.with_limit_headers(call, exc) from None
             view = realism.quotas.charge(self.account, usage.completion_tokens)
             provider = call.provider
@@ -101,6 +111,7 @@ class Admission:
             scale=scale,
             rng=rng,
         )
+        _note(f"latency: ttft {timing.ttft * 1000:.0f} ms, itl {_shown(itl)} ms")
         return completion, headers, timing
 
     def with_limit_headers(self, call: HttpCall, error: MockError) -> MockError:
@@ -148,6 +159,12 @@ class Admission:
         return result
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, Distribution):
+        return value.distribution
+    return f"{float(value or 0):g}"  # type: ignore[arg-type]
+
+
 def regroup(completion: Completion, size: int) -> Completion:
     """``completion`` with its stream pieces joined ``size`` tokens to an event."""
     if size <= 1:
@@ -186,12 +203,17 @@ def admit(call: HttpCall, request: ChatRequest) -> Admission | None:
     )
     if not (given or plan.active or plan.load or limited):
         return None
+    facts = outcome.current()
+    if facts is not None:  # known before the engine runs: a fault's entry names them too
+        facts.model = request.model
     realism = services.realism
     knobs = None
     conversation = None
     if given or plan.active:
         snapshot = services.store.current
         conversation = Conversation(request)
+        if facts is not None:
+            facts.conversation = conversation
         model = plan.models.get(request.model) if plan.models else None
         rule = None
         if plan.rules_have_knobs:
@@ -213,6 +235,7 @@ def admit(call: HttpCall, request: ChatRequest) -> Admission | None:
         try:
             quotas.take_request(admission.account)
         except MockError as exc:
+            _note("rate limit: requests")
             raise admission.with_limit_headers(call, exc) from None
     if knobs is not None and conversation is not None:
         header = services.store.current.config.settings.conversation_header
@@ -224,7 +247,13 @@ def admit(call: HttpCall, request: ChatRequest) -> Admission | None:
             attempt = realism.attempts.next(conversation.key(header), len(request.messages))
         error = request_fault(knobs, attempt, admission.rng)
         if error is not None:
+            _note(f"error {error.status} ({error.detail.get('fault')})")
             raise admission.with_limit_headers(call, error)
+        if knobs.stream_faults and request.stream:
+            for name in ("stream_cut_after", "stall_ms", "malformed_after", "stream_error_after"):
+                value = getattr(knobs, name)
+                if value is not None:
+                    _note(f"{name} {value:g}")
     return admission
 
 
@@ -257,6 +286,7 @@ def off_path_faults(call: HttpCall) -> None:
     attempt = realism.attempts.next(key, 0) if knobs.fail_first else None
     error = request_fault(knobs, attempt, rng)
     if error is not None:
+        _note(f"error {error.status} ({error.detail.get('fault')})")
         raise error
 
 

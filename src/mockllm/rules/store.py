@@ -9,6 +9,7 @@ clear them). An empty file at start is valid: the defaults, with no rules.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,11 @@ from .loader import (
 from .ruleset import Location
 
 log = logging.getLogger("mockllm.config")
+
+
+def _sizes(config: LoadedConfig) -> tuple[int, int]:
+    return len(config.rules.responses), len(config.rules.rules)
+
 
 EMPTY_ON_RELOAD = (
     "config file is empty (a write in progress?); the rules in force stay; write "
@@ -74,7 +80,9 @@ class ConfigStore:
         self.last_error: ConfigError | None = None
         self._lock = threading.Lock()
         self._text = self._read()
-        self.current = self._snapshot(self._parse(self._text))
+        self._base = self._parse(self._text)
+        self._added: list[LoadedConfig] = []
+        self.current = self._snapshot(self._base)
         self._warn(self.current.config)
 
     @staticmethod
@@ -101,6 +109,61 @@ class ConfigStore:
         if strict is None:
             strict = config.settings.strict_models
         return Snapshot(config, models, strict)
+
+    def replace(self, text: str, source: str = "PUT /-/rules") -> LoadedConfig:
+        """Put the config ``text`` (the file's format, YAML or JSON) in force instead of
+        the file's, until the file changes; the rules added over HTTP are dropped. Raises
+        :class:`ConfigError` (nothing changes then)."""
+        config = parse_config(text, source, self.limits)
+        with self._lock:
+            self._base = config
+            self._added = []
+            self.current = self._snapshot(config)
+        self._warn(config)
+        log.info("config replaced over HTTP: %d responses, %d rules", *_sizes(config))
+        return config
+
+    def add(self, text: str, source: str = "POST /-/rules") -> LoadedConfig:
+        """Add the ``rules:`` and ``responses:`` of config ``text`` in front of those in
+        force (a rule before the rules of its priority; a prompt's answer over the file's)
+        until ``POST /-/reset`` or the file changes. Raises :class:`ConfigError`."""
+        config = parse_config(text, source, self.limits)
+        with self._lock:
+            self._added.insert(0, config)
+            self.current = self._snapshot(self._merged())
+        self._warn(config)
+        log.info("rules added over HTTP: %d responses, %d rules", *_sizes(config))
+        return config
+
+    def clear_added(self) -> None:
+        """Drop the rules added over HTTP (``POST /-/reset``)."""
+        with self._lock:
+            if self._added:
+                self._added = []
+                self.current = self._snapshot(self._base)
+
+    @property
+    def added(self) -> int:
+        """How many documents were added over HTTP and are in force."""
+        return len(self._added)
+
+    def _merged(self) -> LoadedConfig:
+        base = self._base
+        rules = [r for added in self._added for r in added.rules.rules] + list(base.rules.rules)
+        rules.sort(key=lambda r: -r.priority)  # stable: added ones first among equals
+        responses = dict(base.rules.responses)
+        for added in reversed(self._added):  # the latest addition wins
+            responses.update(added.rules.responses)
+        ruleset = dataclasses.replace(base.rules, rules=tuple(rules), responses=responses)
+        return dataclasses.replace(
+            base,
+            rules=ruleset,
+            behaviour=dataclasses.replace(
+                base.behaviour,
+                rules_have_knobs=base.behaviour.rules_have_knobs
+                or any(a.behaviour.rules_have_knobs for a in self._added),
+            ),
+        )
 
     def reload(self) -> bool:
         """Load the file again and swap it in if valid; thread-safe. Returns whether the
@@ -132,6 +195,8 @@ class ConfigStore:
             log.exception("config %s not reloaded, previous rules stay in force", self.path)
             return False
         self.current = snapshot
+        self._base = snapshot.config
+        self._added = []  # rules added over HTTP live until the file changes
         self._text = text
         self._warn(snapshot.config)
         self.last_error = None

@@ -1,0 +1,199 @@
+"""mockllm's own HTTP API under ``/-/`` (a public contract: tests outside this repo use
+these paths).
+
+* ``GET /-/requests``: the journal, newest last, ``{"data": [entry...]}``; filters
+  ``?model=``, ``?rule=``, ``?dialect=``, ``?conversation=``, ``?path=``, ``?status=``,
+  ``?stream=``, ``?since=`` (an entry id, or a time); ``?limit=``; ``?format=jsonl``;
+* ``DELETE /-/requests``: clears the journal;
+* ``GET /-/rules``: the rules in force, with per-rule hit counts;
+* ``PUT /-/rules``: replaces the config in force (YAML or JSON, the file's format),
+  validated like the file: an invalid body is a 400 listing the problems, nothing changes;
+* ``POST /-/rules``: adds rules (``rules:`` and/or ``responses:``) in front of the others,
+  until reset or a file reload;
+* ``POST /-/reset``: journal, sequence counters, fault counters, rate buckets, runtime
+  rules and stores start over;
+* ``GET /-/health``, ``GET /-/ready``: liveness; readiness (config loaded);
+* ``GET /-/stats``: sizes of what the server keeps.
+
+When ``MOCKLLM_ADMIN_TOKEN`` is set, every call but ``/-/health`` needs
+``Authorization: Bearer <token>`` (else a 401 that changes nothing). Errors are
+``{"error": {"message", "type"[, "problems"]}}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .journal import FILTERS, jsonl
+from .rules.loader import ConfigError, LoadedConfig
+
+if TYPE_CHECKING:
+    from .services import Services
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+MAX_RULES_BODY = 4 * 1024 * 1024
+"""The largest config a ``PUT`` / ``POST /-/rules`` accepts (bytes)."""
+
+
+def error(status: int, message: str, kind: str, **extra: Any) -> Response:
+    return JSONResponse({"error": {"message": message, "type": kind, **extra}}, status_code=status)
+
+
+def guarded(services: Services, handler: Handler) -> Handler:
+    """``handler`` behind the admin token: when ``admin_token`` is set, a request without
+    ``Authorization: Bearer <token>`` gets a 401 and changes nothing."""
+    token = services.settings.admin_token
+
+    async def endpoint(request: Request) -> Response:
+        if token:
+            sent = request.headers.get("authorization", "")
+            scheme, _, value = sent.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
+                return error(
+                    401,
+                    "mockllm admin API: send 'Authorization: Bearer <MOCKLLM_ADMIN_TOKEN>'.",
+                    "authentication_error",
+                )
+        return await handler(request)
+
+    return endpoint
+
+
+async def health(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _rules_view(services: Services) -> dict[str, Any]:
+    store = services.store
+    config = store.current.config
+    ruleset = config.rules
+    hits = services.journal.hits
+    rules = [
+        {
+            "name": rule.name,
+            "priority": rule.priority,
+            "location": str(rule.location) if rule.location else None,
+            "conditions": [c.description for c in rule.conditions],
+            "replies": len(rule.replies),
+            "after_sequence": rule.after_sequence,
+            "hits": hits.get(rule.name, 0),
+        }
+        for rule in ruleset.rules
+    ]
+    return {
+        "source": config.source,
+        "responses": dict(ruleset.responses),
+        "responses_hits": hits.get("responses", 0),
+        "rules": rules,
+        "added": store.added,
+        "reloads": store.reloads,
+        "last_error": str(store.last_error) if store.last_error else None,
+    }
+
+
+def _problems(exc: ConfigError) -> Response:
+    problems = [str(p) for p in exc.problems]
+    return error(
+        400,
+        f"invalid config: {len(problems)} problem(s); nothing was changed",
+        "invalid_request_error",
+        problems=problems,
+    )
+
+
+async def _config_text(request: Request) -> str | Response:
+    body = await request.body()
+    if len(body) > MAX_RULES_BODY:
+        return error(413, f"the config is over {MAX_RULES_BODY} bytes", "invalid_request_error")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return error(400, "the config is not UTF-8 text", "invalid_request_error")
+
+
+def _summary(config: LoadedConfig) -> dict[str, Any]:
+    return {
+        "rules": len(config.rules.rules),
+        "responses": len(config.rules.responses),
+        "warnings": [str(w) for w in config.warnings],
+    }
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    """The ``/-/`` routes of one app (see the module docstring)."""
+    journal = services.journal
+    store = services.store
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            journal.clear()
+            return JSONResponse({"cleared": True})
+        params = dict(request.query_params)
+        fmt = params.pop("format", "json")
+        since = params.pop("since", None)
+        limit_text = params.pop("limit", None)
+        try:
+            limit = int(limit_text) if limit_text is not None else None
+            if limit is not None and limit < 0:
+                raise ValueError("limit: a whole number >= 0")
+            entries = journal.entries(params, since, limit)
+        except ValueError as exc:
+            message = str(exc)
+            if "invalid literal" in message:
+                message = f"limit: a whole number >= 0, got {limit_text!r}"
+            return error(400, message, "invalid_request_error", filters=list(FILTERS))
+        if fmt == "jsonl":
+            return Response(jsonl(entries), media_type="application/x-ndjson")
+        if fmt != "json":
+            return error(400, f"format: json or jsonl, got {fmt!r}", "invalid_request_error")
+        return JSONResponse({"data": [e.as_dict() for e in entries]})
+
+    async def rules(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(_rules_view(services))
+        text = await _config_text(request)
+        if isinstance(text, Response):
+            return text
+        try:
+            if request.method == "PUT":
+                config = store.replace(text)
+            else:
+                config = store.add(text)
+        except ConfigError as exc:
+            return _problems(exc)
+        return JSONResponse(_summary(config))
+
+    async def reset(_request: Request) -> Response:
+        return JSONResponse({"reset": services.reset()})
+
+    async def stats(_request: Request) -> Response:
+        return JSONResponse(services.stats())
+
+    async def ready(_request: Request) -> Response:
+        config = store.current.config
+        return JSONResponse(
+            {
+                "status": "ready",
+                "config": config.source,
+                "last_error": str(store.last_error) if store.last_error else None,
+            }
+        )
+
+    return [
+        Route("/-/health", health, methods=["GET"]),
+        Route("/-/ready", guarded(services, ready), methods=["GET"]),
+        Route("/-/requests", guarded(services, requests), methods=["GET", "DELETE"]),
+        Route("/-/rules", guarded(services, rules), methods=["GET", "PUT", "POST"]),
+        Route("/-/reset", guarded(services, reset), methods=["POST"]),
+        Route("/-/stats", guarded(services, stats), methods=["GET"]),
+    ]
+
+
+__all__ = ["MAX_RULES_BODY", "guarded", "health", "routes"]
