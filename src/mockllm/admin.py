@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import dashboard, metrics
 from .journal import FILTERS, jsonl
 from .rules.loader import ConfigError, LoadedConfig
 
@@ -193,6 +194,8 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/-/rules", guarded(services, rules), methods=["GET", "PUT", "POST"]),
         Route("/-/reset", guarded(services, reset), methods=["POST"]),
         Route("/-/stats", guarded(services, stats), methods=["GET"]),
+        *metrics.routes(services),
+        *dashboard.routes(services),
     ]
 
 

@@ -1,0 +1,15 @@
+"""The dashboard at ``/-/``. Being built: see the issue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute
+
+if TYPE_CHECKING:
+    from ..services import Services
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    """The dashboard's routes (none yet)."""
+    return []
