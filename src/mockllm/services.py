@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,8 +19,12 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .providers.base import ProviderRegistry
+    from .wire import Handler, HttpCall, Result
 
 T = TypeVar("T")
+
+Intercept = Callable[["HttpCall", "Handler"], Awaitable["Result"]]
+"""See :attr:`Services.intercept`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,10 @@ class Services:
     """The request validators and stages on the serving path (:mod:`mockllm.serving`)."""
     pacer: Pacer = field(default_factory=Pacer)
     """The one scheduler that paces every stream with latency (:mod:`mockllm.pacing`)."""
+    intercept: Intercept | None = None
+    """What answers a provider route's request instead of its handler, given the call and
+    the handler (which it may run): replayed cassettes or the recording proxy
+    (:mod:`mockllm.cassettes`); None: the handlers answer."""
     journal: Journal = field(default_factory=Journal)
     """The requests served (:mod:`mockllm.journal`), ``GET /-/requests``."""
     realism: Realism = field(default_factory=Realism)

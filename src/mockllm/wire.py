@@ -529,7 +529,11 @@ class Endpoint:
             if message.get("more_body", False) or len(body) > self.max_body_bytes:
                 body = await read_body(_replay(message, receive), self.max_body_bytes)
             call.body = body
-            result = await spec.handler(call)
+            intercept = self.services.intercept
+            if intercept is None:
+                result = await spec.handler(call)
+            else:  # recorded cassettes, or a recording proxy (mockllm.cassettes)
+                result = await intercept(call, spec.handler)
         except MockError as exc:
             result = render_error(provider, exc, call)
         except Exception:
