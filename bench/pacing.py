@@ -1,15 +1,31 @@
 """Pacing benchmark: many slow streams on one worker, a sleep per stream against one
-:class:`mockllm.pacing.Pacer` for all of them.
+:class:`mockllm.pacing.Pacer` for all of them, and the real mockllm app end to end.
 
 One run starts, for each variant in turn, a fresh server process: uvicorn, one worker, uvloop
-and httptools, no access log, serving a raw ASGI app (no mockllm routes: the pacing is what
-is measured) that streams ``--events`` SSE events of an OpenAI chunk's size, the first after
-``--ttft`` ms, the next ones ``--itl`` ms apart, then ``data: [DONE]`` with the last:
+and httptools, lifespan on, no access log. The first two variants serve a raw ASGI app (no
+mockllm routes: the pacing is what is measured) that streams ``--events`` SSE events of an
+OpenAI chunk's size, the first after ``--ttft`` ms, the next ones ``--itl`` ms apart, then
+``data: [DONE]`` with the last:
 
 * ``naive``: ``await asyncio.sleep(delay)`` before each event (what
   ``mockllm.core.events.paced`` does today: relative sleeps, a timer per sleep);
 * ``pacer``: ``async for piece in pacer.paced(schedule)`` (one timer for all streams,
   absolute due times).
+
+The third serves the whole of mockllm:
+
+* ``mockllm``: ``mockllm.app.create_app`` (no request log, no config watcher; served with
+  the uvicorn settings above, not ``mockllm serve``'s guarded protocol and eager listener),
+  with a config of one rule that answers every request with ``--events`` tokens
+  (``"word"`` then ``" word"`` repeated, one o200k token each; checked before the load, by
+  counting the content chunks of one answer). The load client sends
+  ``POST /v1/chat/completions`` (``gpt-4o``, ``"stream": true``) with the latency headers
+  ``x-mockllm-ttft-ms`` and ``x-mockllm-itl-ms``, so a stream is ``--events`` + 3 SSE
+  events: the role chunk after the TTFT, the first token right after it, the next tokens
+  ``--itl`` ms apart, then the finish chunk and ``data: [DONE]`` right after the last
+  token. Its gaps are those between its token events only (per stream, the gap from the
+  role chunk to the first token and the gaps after the last token are left out), so that
+  they compare with the other variants' gaps; its TTFT is to the role chunk.
 
 The load client is another process (``--clients`` of them): a plain ``epoll`` loop over
 non-blocking sockets that opens ``--streams`` connections evenly over ``--ramp`` seconds and
@@ -19,15 +35,15 @@ reports the gaps between consecutive events of a stream (median, p99), the strea
 the server's RSS growth per open stream (peak RSS during the run minus RSS at rest, divided by
 the streams), and the server's CPU::
 
-    .venv/bin/python bench/pacing.py                  # 2000 streams x 200 events, 20 ms ITL
+    .venv/bin/python bench/pacing.py                  # 2000 streams x 200 events, 20 ms ITL, ~30 s
     .venv/bin/python bench/pacing.py --rounds 3 --wait-quiet 60 --check
     .venv/bin/python bench/pacing.py --variants pacer --streams 3000
 
 Gaps are computed over the *steady* window, when every stream is open (from the last stream's
 first event to the first stream's last event), and over the whole run. The targets
-(``--check``, applied to the best round of the pacer): steady median gap within 2 ms of the
-ITL, steady p99 at most the ITL + 10 ms, every stream complete, RSS growth per stream at most
-16 KiB.
+(``--check``, applied to the best round of the pacer, which sets the exit status, and reported
+for the best round of mockllm when it ran): steady median gap within 2 ms of the ITL, steady
+p99 at most the ITL + 10 ms, every stream complete, RSS growth per stream at most 16 KiB.
 """
 
 from __future__ import annotations
@@ -60,7 +76,9 @@ from urllib.parse import parse_qs
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HOST = "127.0.0.1"
-VARIANTS = ("naive", "pacer")
+VARIANTS = ("naive", "pacer", "mockllm")
+CHECKED = ("pacer", "mockllm")  # the variants --check reports on
+GATED = ("pacer",)  # those whose misses make --check exit 2
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -73,6 +91,8 @@ EVENT = (
     b'"logprobs":null,"finish_reason":null}]}\n\n'
 )
 DONE = b"data: [DONE]\n\n"
+MOCKLLM_BODY = b'{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"go"}]}'
+MOCKLLM_EXTRA = 3  # SSE events of a mockllm stream beside its tokens: role, finish, [DONE]
 START: Message = {
     "type": "http.response.start",
     "status": 200,
@@ -81,6 +101,40 @@ START: Message = {
         (b"cache-control", b"no-cache"),
     ],
 }
+
+
+def request_bytes(variant: str, events: int, itl: float, ttft: float) -> bytes:
+    """The HTTP request of one stream of ``variant``: ``events`` events (tokens for
+    ``mockllm``, whose count is its config's), ``ttft`` ms to the first, ``itl`` ms apart."""
+    if variant == "mockllm":
+        return (
+            f"POST /v1/chat/completions HTTP/1.1\r\nHost: {HOST}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(MOCKLLM_BODY)}\r\n"
+            f"x-mockllm-ttft-ms: {ttft:g}\r\nx-mockllm-itl-ms: {itl:g}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode() + MOCKLLM_BODY
+    return (
+        f"GET /?events={events}&itl={itl}&ttft={ttft} HTTP/1.1\r\n"
+        f"Host: {HOST}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def expected_events(variant: str, events: int) -> int:
+    """SSE events of a complete stream of ``variant`` with ``events`` events (tokens)."""
+    return events + (MOCKLLM_EXTRA if variant == "mockllm" else 1)  # raw: then [DONE]
+
+
+def token_events(variant: str, arrivals: Sequence[float], events: int) -> Sequence[float]:
+    """The arrivals of the events that are paced ``--itl`` apart: the first ``events``
+    (not [DONE]), or mockllm's token events (not its role, finish and [DONE] events)."""
+    first = 1 if variant == "mockllm" else 0
+    return arrivals[first : first + events]
+
+
+def mockllm_config(events: int) -> str:
+    """A mockllm config answering every request with ``events`` tokens of o200k."""
+    reply = "word" + " word" * (events - 1)
+    return f"rules:\n  - name: bench\n    reply: {json.dumps(reply)}\n"
 
 
 def raise_fd_limit() -> int:
@@ -147,8 +201,18 @@ def serve(args: argparse.Namespace) -> None:
 
     raise_fd_limit()
     pin(args.cpus)
+    app: Any  # an ASGI app: the raw one or mockllm's
+    if args.variant == "mockllm":
+        from mockllm.app import create_app
+        from mockllm.settings import Settings
+
+        app = create_app(
+            Settings(config=Path(args.config), request_log=False, watch=False, log_level="warning")
+        )
+    else:
+        app = make_app(args.variant, args.resolution / 1000, args.batch)
     uvicorn.run(
-        make_app(args.variant, args.resolution / 1000, args.batch),
+        app,
         host=HOST,
         port=args.port,
         loop="uvloop",
@@ -183,10 +247,7 @@ def client(args: argparse.Namespace) -> None:
     every event."""
     raise_fd_limit()
     pin(args.cpus)
-    request = (
-        f"GET /?events={args.events}&itl={args.itl}&ttft={args.ttft} HTTP/1.1\r\n"
-        f"Host: {HOST}\r\nConnection: close\r\n\r\n"
-    ).encode()
+    request = request_bytes(args.variant, args.events, args.itl, args.ttft)
     mine = list(range(args.index, args.streams, args.clients))
     step = args.ramp / args.streams
     due = [args.at + i * step for i in mine]
@@ -228,7 +289,7 @@ def client(args: argparse.Namespace) -> None:
                     record.error = os.strerror(err)
                 else:
                     record.sent = now
-                    sock.send(request)  # a few dozen bytes: the socket buffer takes them
+                    sock.send(request)  # a few hundred bytes: the socket buffer takes them
                     poller.modify(sock, select.EPOLLIN)
                     continue
             else:
@@ -294,10 +355,10 @@ def free_port() -> int:
         return port
 
 
-def fetch(port: int, query: str, timeout: float = 10.0) -> bytes:
-    """One whole streamed response, raw (headers and chunked body)."""
+def fetch(port: int, request: bytes, timeout: float = 10.0) -> bytes:
+    """One whole streamed response to ``request``, raw (headers and chunked body)."""
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(f"GET /?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(request)
         parts = []
         while chunk := sock.recv(65536):
             parts.append(chunk)
@@ -322,12 +383,18 @@ def client_cpus(args: argparse.Namespace) -> str:
 
 @contextlib.contextmanager
 def server(
-    variant: str, port: int, log: Path, args: argparse.Namespace
+    variant: str, port: int, log: Path, args: argparse.Namespace, config: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     argv = [sys.executable, str(Path(__file__)), "serve", "--variant", variant]
     argv += ["--port", str(port), "--resolution", str(args.resolution), "--batch", str(args.batch)]
     argv += ["--cpus", server_cpus(args)]
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    if config is not None:
+        argv += ["--config", str(config)]
+    # mockllm's settings come from the command line alone, not from MOCKLLM_* variables.
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MOCKLLM_")}
+    env["PYTHONPATH"] = str(REPO / "src")
+    probe = request_bytes(variant, 3, 1, 1)
+    expected = expected_events(variant, args.events if variant == "mockllm" else 3)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, cwd=REPO
@@ -336,8 +403,8 @@ def server(
         deadline = time.monotonic() + 20
         while True:
             try:
-                body = fetch(port, "events=3&itl=1&ttft=1", timeout=2)
-                if body.count(b"\n\n") == 4:
+                body = fetch(port, probe, timeout=2)
+                if body.count(b"\n\n") == expected and DONE in body:
                     break
             except OSError:
                 pass
@@ -421,11 +488,27 @@ def measure(variant: str, args: argparse.Namespace, workdir: Path) -> Result:
     """One load run against a fresh server of ``variant``."""
     port = free_port()
     log = workdir / f"server-{variant}.log"
-    expected = args.events + 1  # the events, then [DONE]
-    with server(variant, port, log, args) as proc:
+    expected = expected_events(variant, args.events)
+    config = None
+    if variant == "mockllm":
+        config = workdir / "mockllm.yaml"
+        config.write_text(mockllm_config(args.events))
+    with server(variant, port, log, args, config) as proc:
         # Warm up every path the load takes (the pacer's timer included), then rest.
+        if variant == "mockllm":  # its streams are --events tokens long: short gaps here
+            warm = request_bytes(variant, args.events, 1, 1)
+            body = fetch(port, warm)
+            tokens = body.count(b'"content":" word"') + body.count(b'"content":"word"')
+            count = body.count(b"\n\n")
+            if tokens != args.events or count != expected:
+                raise RuntimeError(
+                    f"the mockllm answer has {tokens} token events and {count} events, "
+                    f"not {args.events} and {expected}"
+                )
+        else:
+            warm = request_bytes(variant, 3, args.itl, args.ttft)
         for _ in range(5):
-            fetch(port, f"events=3&itl={args.itl}&ttft={args.ttft}")
+            fetch(port, warm)
         time.sleep(args.rest)
         idle_rss = rss_bytes(proc.pid)
         at = time.monotonic() + 0.5  # the clients' start-up
@@ -437,6 +520,7 @@ def measure(variant: str, args: argparse.Namespace, workdir: Path) -> Result:
                 + ["--itl", str(args.itl), "--ttft", str(args.ttft), "--ramp", str(args.ramp)]
                 + ["--clients", str(args.clients), "--index", str(i), "--at", repr(at)]
                 + ["--timeout", str(args.timeout), "--poll", str(args.poll)]
+                + ["--variant", variant]
                 + ["--cpus", client_cpus(args), "--out", str(out)],
                 cwd=REPO,
             )
@@ -470,7 +554,8 @@ def measure(variant: str, args: argparse.Namespace, workdir: Path) -> Result:
     every: list[float] = []
     in_window = 0
     for _sent, arrivals, _error in records:
-        events = arrivals[: args.events]  # not [DONE]: it goes with the last event
+        # Not [DONE] (nor mockllm's role and finish chunks): they go with a token event.
+        events = token_events(variant, arrivals, args.events)
         for a, b in zip(events, events[1:], strict=False):
             every.append(b - a)
             if lo <= a and b <= hi:
@@ -609,19 +694,23 @@ def main_run(args: argparse.Namespace) -> int:
     print(f"written: {path.relative_to(REPO)}")
     status = 0
     if args.check:
-        # The best round of the pacer counts (a loaded machine disturbs single rounds).
-        pacer = [r for r in results if r.variant == "pacer"]
-        if not pacer:
+        # The best round of each variant counts (a loaded machine disturbs single rounds):
+        # the pacer's sets the exit status; mockllm's, when it ran, is reported.
+        if not any(r.variant == "pacer" for r in results):
             print("check: no pacer round")
             return 2
-        missed = [failures(r, args) for r in pacer]
-        best = min(missed, key=len)
-        for line in best:
-            print(f"FAIL: {line}")
-        if best:
-            status = 2
-        else:
-            print("PASS: median, p99, completion and memory targets met")
+        for variant in CHECKED:
+            rounds = [r for r in results if r.variant == variant]
+            if not rounds:
+                continue
+            best = min((failures(r, args) for r in rounds), key=len)
+            gated = variant in GATED
+            for line in best:
+                print(f"{'FAIL' if gated else 'MISS'} ({variant}): {line}")
+            if not best:
+                print(f"PASS ({variant}): median, p99, completion and memory targets met")
+            elif gated:
+                status = 2
     return status
 
 
@@ -634,6 +723,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     s.add_argument("--resolution", type=float, default=1.0)
     s.add_argument("--batch", type=int, default=32)
     s.add_argument("--cpus", default="")
+    s.add_argument("--config", help="the mockllm variant's config file")
     c = sub.add_parser("client", help="(internal) run one load client")
     for name, kind in [
         ("--port", int),
@@ -650,6 +740,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ]:
         c.add_argument(name, type=kind, required=True)
     c.add_argument("--out", required=True)
+    c.add_argument("--variant", choices=VARIANTS, required=True)
     c.add_argument("--cpus", default="")
     parser.add_argument("--streams", type=int, default=2000, help="concurrent streams (2000)")
     parser.add_argument("--events", type=int, default=200, help="events per stream (200)")
@@ -682,7 +773,11 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", metavar="DIR", help="keep the clients' raw records in DIR")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
-    parser.add_argument("--check", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 2 when the pacer misses a target (mockllm's misses are reported)",
+    )
     return parser.parse_args(argv)
 
 
