@@ -253,7 +253,7 @@ def test_help_says_what_mockllm_is(capsys: pytest.CaptureFixture[str]) -> None:
     assert "mock LLM server" in text
     for api in ("OpenAI", "Anthropic", "Gemini", "Ollama", "Azure OpenAI", "YAML"):
         assert api in text
-    for command in ("serve", "start", "validate", "schema"):
+    for command in ("serve", "record", "cassettes", "start", "validate", "schema"):
         assert re.search(rf"^\s+{command}\s+\S", out, flags=re.M), command  # with its help
 
 
@@ -273,7 +273,7 @@ def test_serve_help_lists_every_environment_variable(capsys: pytest.CaptureFixtu
 def test_every_option_of_every_command_has_a_help_text() -> None:
     parser = build_parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(commands.choices) == {"serve", "start", "validate", "schema"}
+    assert set(commands.choices) == {"serve", "record", "cassettes", "start", "validate", "schema"}
     for name, command in [("mockllm", parser), *commands.choices.items()]:
         for action in command._actions:
             if isinstance(action, argparse._SubParsersAction):

@@ -60,8 +60,15 @@ NOT_RUN = {
     ("README.md", "HTTP --> wire.py"): "a diagram, not code",
     (
         "README.md",
+        "mockllm record --upstream",
+    ): "records from the real services (network, keys), then serves until stopped "
+    "(both commands run for real in tests/cassettes/test_commands.py)",
+    (
+        "README.md",
         "INFO:     config:",
     ): "sample log output (its format: tests/test_serve_output.py)",
+    ("README.md", "# tests/test_greeting.py"): "a pytest test file: tests/test_pytest_plugin.py "
+    "runs it with pytester",
 }
 """The blocks that are not run, each with its reason (matched on the start of its first line)."""
 

@@ -315,8 +315,10 @@ def create_app(
     defaults to every provider plugin found through entry points; ``validators`` and
     ``stages`` default to the plugins named in ``settings.validators`` and
     ``settings.stages``. Raises :class:`~mockllm.rules.loader.ConfigError` when the config
-    file is invalid and :class:`~mockllm.plugins.PluginError` when a named plugin is not
-    installed.
+    file is invalid, :class:`~mockllm.plugins.PluginError` when a named plugin is not
+    installed and :class:`~mockllm.cassettes.CassetteError` when the cassette settings
+    (``cassettes``, ``record``, ``upstream``...) do not fit together or a cassette is
+    invalid.
     """
     settings = settings or Settings()
     if providers is None:
@@ -339,6 +341,12 @@ def create_app(
     counters = MemoryCounters(limits.counters_max, limits.counters_ttl_seconds)
     engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, counters, limits=limits)
     _quiet_stream_cuts()
+    intercept = None
+    if settings.cassettes is not None or settings.record:
+        # Record and replay (loaded only when asked for): raises CassetteError.
+        from .cassettes import from_settings
+
+        intercept = from_settings(settings, registry.names)
     services = Services(
         settings,
         store,
@@ -348,8 +356,11 @@ def create_app(
         limits,
         Services.build_states(registry, limits),
         Hooks(tuple(validators), tuple(stages)),
+        intercept=intercept,
         journal=Journal(settings.journal_size),
     )
+    if intercept is not None:
+        services.states["cassettes"] = intercept  # reset clears it, stats show it
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:

@@ -7,6 +7,10 @@
   (warnings as ``file:line:column: warning: message``), then a summary line, all on stdout;
   exits 1 when the file is invalid, or with ``--strict`` when there are warnings.
 * ``mockllm schema``: prints the JSON Schema of the config file (for editors).
+* ``mockllm record --upstream URL [--upstream DIALECT=URL ...] --cassettes DIR``: a proxy
+  to the upstream that writes one cassette per interaction; ``mockllm serve --cassettes
+  DIR [--on-miss error|record|rules] [--replay-timing recorded|fast|FACTOR]`` replays them;
+  ``mockllm cassettes check DIR`` validates a cassette folder (docs/cassettes.md).
 
 Flags override ``MOCKLLM_*`` environment variables, which override defaults; ``serve --help``
 lists the variables, generated from :class:`mockllm.settings.Settings`.
@@ -51,6 +55,21 @@ Print the JSON Schema (draft 2020-12) of the config file on stdout, for editors:
 `mockllm schema > mockllm.schema.json`, then put
 `# yaml-language-server: $schema=./mockllm.schema.json` at the top of the config
 (docs/editors.md)."""
+
+
+RECORD_DESCRIPTION = """\
+Run a recording proxy: each request to a provider route is forwarded to the upstream with
+its path and query, the upstream's answer goes back unchanged (streams as they arrive), and
+one cassette (readable YAML) per interaction is written to the --cassettes folder. Requests
+carrying `x-mockllm-test: NAME` are written to a subfolder per test, emptied by the test's
+first request. Secrets (authorization, x-api-key, api-key, x-goog-api-key, ?key=, cookies,
+--redact-field fields) never reach a file. Replay with `mockllm serve --cassettes DIR`."""
+
+CHECK_DESCRIPTION = """\
+Check a cassette folder: every .yml file parses and follows the cassette schema, no two
+files hold the same request at the same index, and no other file is there (names
+starting with `.` are skipped). Prints each problem, then a summary, on stdout.
+Exit status: 0 valid, 1 problems."""
 
 
 def _env_names(name: str) -> list[str]:
@@ -166,6 +185,25 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "repeat for several",
         ),
     )
+    _cassette_options(serve, recording=False)
+    serve.add_argument(
+        "--on-miss",
+        choices=["error", "record", "rules"],
+        help=_setting(
+            "on_miss",
+            "what answers a request no cassette matches: error (the dialect's 404 naming "
+            "the nearest cassettes), record (the upstream, recorded) or rules (the config)",
+        ),
+    )
+    serve.add_argument(
+        "--replay-timing",
+        metavar="recorded|fast|FACTOR",
+        help=_setting(
+            "replay_timing",
+            "replay cassettes with their recorded timing, at once, or with the recorded "
+            "offsets times FACTOR (0.5: twice as fast)",
+        ),
+    )
     serve.add_argument(
         "--cors-origins",
         metavar="ORIGINS",
@@ -175,6 +213,78 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "as http://localhost:3000; requests from other web pages get a 403",
         ),
     )
+
+
+def _cassette_options(parser: argparse.ArgumentParser, recording: bool) -> None:
+    """The options of record and replay: ``--cassettes``, ``--upstream`` (repeatable),
+    ``--redact-field`` (repeatable)."""
+    parser.add_argument(
+        "--cassettes",
+        metavar="DIR",
+        required=recording,
+        help="folder to write the cassettes into (one file per interaction; one subfolder "
+        "per test sending x-mockllm-test)"
+        if recording
+        else _setting("cassettes", "folder of recorded cassettes to replay"),
+    )
+    parser.add_argument(
+        "--upstream",
+        action="append",
+        metavar="[DIALECT=]URL",
+        required=recording,
+        help="where requests are forwarded: URL for every dialect, DIALECT=URL (openai, "
+        "anthropic, gemini, ollama, azure) for one; repeat for several"
+        + ("" if recording else " (with --on-miss record)")
+        + f" [{_env_names('upstream')[0]}, comma-separated]",
+    )
+    parser.add_argument(
+        "--redact-field",
+        action="append",
+        metavar="NAME",
+        help=_setting(
+            "redact_fields",
+            "a body field whose values never reach a cassette (secret headers, ?key= and "
+            "api_key-like fields always are redacted); repeat for several",
+        ),
+    )
+
+
+def _record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    record = sub.add_parser(
+        "record",
+        help="a proxy to a real service that records each interaction as a cassette",
+        description=RECORD_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _cassette_options(record, recording=True)
+    record.add_argument("--host", help=_setting("host", "address to bind"))
+    record.add_argument("--port", type=int, help=_setting("port", "port to bind"))
+    record.add_argument(
+        "--no-request-log",
+        action="store_true",
+        help=_setting("request_log", "do not log one line per request", "false"),
+    )
+    record.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help=_setting("log_level", "log level"),
+    )
+
+
+def _cassettes_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cassettes = sub.add_parser(
+        "cassettes",
+        help="work with a folder of recorded cassettes (check)",
+        description="Work with a folder of recorded cassettes.",
+    )
+    actions = cassettes.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="validate a cassette folder",
+        description=CHECK_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("folder", metavar="DIR", help="the cassette folder")
 
 
 def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -193,7 +303,8 @@ def _start_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``mockllm`` argument parser: commands serve, start, validate and schema."""
+    """The ``mockllm`` argument parser: commands serve, record, cassettes, start,
+    validate and schema."""
     parser = argparse.ArgumentParser(
         prog="mockllm",
         description=DESCRIPTION,
@@ -207,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(sub)
+    _record_parser(sub)
+    _cassettes_parser(sub)
     _start_parser(sub)
     validate = sub.add_parser(
         "validate",
@@ -257,6 +370,7 @@ def _run(overrides: dict[str, object]) -> int:
     import uvicorn
 
     from .app import create_app, startup_summary
+    from .cassettes import CassetteError
     from .plugins import PluginError
     from .rules.loader import ConfigError
     from .settings import Settings
@@ -285,10 +399,18 @@ def _run(overrides: dict[str, object]) -> int:
     except PluginError as exc:
         print(f"mockllm: {exc}", file=sys.stderr)
         return 1
+    except CassetteError as exc:
+        print(f"mockllm: cassettes\n{exc}", file=sys.stderr)
+        return 1
     log = logging.getLogger("mockllm")
     log.info("mockllm %s", __version__)
     for line in startup_summary(app, f"http://{settings.host}:{settings.port}"):
         log.info("%s", line)
+    cassettes = app.services.states.get("cassettes")
+    if cassettes is not None:
+        log.info("%s", cassettes.describe())
+        if settings.workers > 1:
+            log.warning("%d workers: each replays and counts on its own", settings.workers)
     if not _is_loopback(settings.host) and not settings.admin_token:
         log.warning(
             "listening on %s, which other machines can reach, with no MOCKLLM_ADMIN_TOKEN: "
@@ -370,6 +492,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _schema()
     if args.command == "start":
         return _run({"config": args.responses, "host": args.host, "port": args.port})
+    if args.command == "cassettes":
+        from .cassettes.check import run
+
+        return run(args.folder)
+    cassettes = {
+        "cassettes": args.cassettes,
+        "upstream": ",".join(args.upstream) if args.upstream else None,
+        "redact_fields": ",".join(args.redact_field) if args.redact_field else None,
+    }
+    if args.command == "record":
+        return _run(
+            {
+                **cassettes,
+                "record": True,
+                "host": args.host,
+                "port": args.port,
+                "workers": 1,
+                "request_log": False if args.no_request_log else None,
+                "log_level": args.log_level,
+            }
+        )
     return _run(
         {
             "config": args.config,
@@ -383,6 +526,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cors_origins": args.cors_origins,
             "validators": ",".join(args.validator) if args.validator else None,
             "stages": ",".join(args.stage) if args.stage else None,
+            **cassettes,
+            "on_miss": args.on_miss,
+            "replay_timing": args.replay_timing,
         }
     )
 

@@ -11,6 +11,7 @@ from .core.models import ModelRegistry
 from .core.tokens import Tokenizer
 from .engine import Engine
 from .journal import Journal
+from .metrics import Metrics
 from .pacing import Pacer
 from .realism import Realism
 from .rules.store import ConfigStore
@@ -53,6 +54,9 @@ class Services:
     realism: Realism = field(default_factory=Realism)
     """Fault attempts, draw counts, rate-limit buckets, generation slots
     (:mod:`mockllm.realism`)."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """The Prometheus metrics, ``GET /metrics`` (:mod:`mockllm.metrics`); ``reset()``
+    leaves them alone."""
 
     @property
     def models(self) -> ModelRegistry:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
@@ -88,6 +88,54 @@ class Settings(BaseModel):
         "list (e.g. http://localhost:3000). Others get a 403 and their CORS preflights no "
         "allow headers; requests without an Origin header (SDKs, curl) are not affected.",
     )
+
+    # Record and replay (mockllm.cassettes; docs/cassettes.md).
+    cassettes: Path | None = Field(
+        None,
+        description="Folder of cassettes (recorded interactions) to replay, or to record "
+        "into with `mockllm record`.",
+    )
+    on_miss: Literal["error", "record", "rules"] = Field(
+        "error",
+        description="What answers a request no cassette matches: error (the dialect's 404 "
+        "naming the nearest cassettes), record (the upstream, recorded) or rules (the "
+        "config).",
+    )
+    upstream: str | None = Field(
+        None,
+        description="Where recorded requests go: a URL for every dialect and/or "
+        "DIALECT=URL for one, comma-separated (e.g. https://api.openai.com,"
+        "anthropic=https://api.anthropic.com).",
+    )
+    record: bool = Field(
+        False,
+        description="Forward every request to the upstream and record it (what `mockllm "
+        "record` sets).",
+    )
+    replay_timing: str = Field(
+        "recorded",
+        description="How fast cassettes replay: recorded (the recorded offsets), fast (at "
+        "once) or a factor applied to the offsets (0.5: twice as fast).",
+    )
+    redact_fields: str | None = Field(
+        None,
+        description="Comma-separated body fields redacted in cassettes (besides api_key, "
+        "access_token, client_secret, password and every secret header).",
+    )
+
+    @field_validator("replay_timing")
+    @classmethod
+    def _replay_timing(cls, value: str) -> str:
+        text = value.strip().lower()
+        if text in ("recorded", "fast"):
+            return text
+        try:
+            factor = float(text)
+        except ValueError:
+            factor = -1.0
+        if not 0 <= factor < float("inf"):
+            raise ValueError("recorded, fast or a factor >= 0 (e.g. 0.5)")
+        return text
 
     # Budgets (mockllm.core.limits.Limits; docs/limits.md): MOCKLLM_LIMIT_<NAME>.
     limit_json_max_bytes: int = Field(

@@ -92,6 +92,15 @@ class RawHeaders(Mapping[str, str]):
         """Whether a header name starts with ``prefix`` (lower-case bytes), undecoded."""
         return any(name.startswith(prefix) for name, _ in self._raw)
 
+    def prefixed(self, prefix: bytes) -> dict[str, str]:
+        """The headers whose names start with ``prefix`` (lower-case bytes), decoded; the
+        others are not decoded."""
+        return {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in self._raw
+            if name.startswith(prefix)
+        }
+
 
 @dataclass(slots=True)
 class HttpCall:
@@ -331,6 +340,23 @@ async def send_result(
         error = render_error(provider, _server_error(), call)
         return await send_result(send, error, provider, call, receive, finish)
     await send(start)
+    metrics = call.services.metrics
+    metrics.stream_started()
+    try:
+        return await _send_stream(send, result, provider, call, receive, finish)
+    finally:
+        metrics.stream_ended()
+
+
+async def _send_stream(
+    send: Send,
+    result: StreamResult,
+    provider: Provider,
+    call: HttpCall,
+    receive: Receive | None,
+    finish: Callable[[Result], None] | None,
+) -> Result:
+    """Write the body of ``result``, its headers sent (see :func:`send_result`)."""
     watcher = None
     if result.paced and receive is not None:
         watcher = asyncio.ensure_future(_disconnected(receive))
@@ -567,7 +593,8 @@ def _finisher(
 def record(
     call: HttpCall, provider: Provider, written: Result, facts: outcome.Outcome | None
 ) -> None:
-    """Add the journal entry of ``call``, answered with ``written``."""
+    """Add the journal entry of ``call``, answered with ``written``, and count it in the
+    metrics (:meth:`mockllm.metrics.Metrics.observe`)."""
     services = call.services
     journal = services.journal
     now = _perf_counter()
@@ -595,29 +622,29 @@ def record(
         if isinstance(call.headers, RawHeaders)
         else [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.headers.items()]
     )
-    journal.add(
-        Entry(
-            journal.next_id(),
-            time.time() - (now - started),
-            provider.name,
-            call.method,
-            call.path,
-            call.query,
-            raw,
-            call.body,
-            written.status,
-            isinstance(written, StreamResult),
-            (now - started) * 1000,
-            (call.first_byte - started) * 1000 if call.first_byte else None,
-            model,
-            rule,
-            reason,
-            conversation,
-            usage,
-            faults,
-            call.request_id,
-        )
+    entry = Entry(
+        journal.next_id(),
+        time.time() - (now - started),
+        provider.name,
+        call.method,
+        call.path,
+        call.query,
+        raw,
+        call.body,
+        written.status,
+        isinstance(written, StreamResult),
+        (now - started) * 1000,
+        (call.first_byte - started) * 1000 if call.first_byte else None,
+        model,
+        rule,
+        reason,
+        conversation,
+        usage,
+        faults,
+        call.request_id,
     )
+    journal.add(entry)
+    services.metrics.observe(entry)
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..core import outcome
@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from ..wire import HttpCall, Result
 
 MOCKLLM_HEADERS = b"x-mockllm-"
+
+
+def _mockllm_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """The request's ``x-mockllm-*`` headers (only those decoded, when the wire's)."""
+    prefixed = getattr(headers, "prefixed", None)
+    return prefixed(MOCKLLM_HEADERS) if prefixed is not None else headers
 
 
 def _note(text: str) -> None:
@@ -194,10 +200,7 @@ def admit(call: HttpCall, request: ChatRequest) -> Admission | None:
     plan = services.store.current.config.behaviour
     provider = call.provider
     headers = call.headers
-    has_prefix = getattr(headers, "has_prefix", None)
-    given = None
-    if has_prefix is None or has_prefix(MOCKLLM_HEADERS):
-        given = header_knobs(headers)
+    given = header_knobs(_mockllm_headers(headers))
     limited = plan.rate_limits is not None or (
         provider is not None and provider.limit_headers is not None
     )
@@ -269,10 +272,7 @@ def off_path_faults(call: HttpCall) -> None:
     services = call.services
     plan = services.store.current.config.behaviour
     headers = call.headers
-    has_prefix = getattr(headers, "has_prefix", None)
-    given = None
-    if has_prefix is None or has_prefix(MOCKLLM_HEADERS):
-        given = header_knobs(headers)
+    given = header_knobs(_mockllm_headers(headers))
     if not given and plan.faults is None:
         return
     knobs = resolve(plan, None, None, given)

@@ -176,6 +176,8 @@ def header_knobs(headers: Mapping[str, str]) -> dict[str, Any] | None:
     """The knobs the request's ``x-mockllm-*`` headers set (None when it sends none).
     Raises the 400 :class:`MockError` for a header whose value is not valid."""
     found: dict[str, Any] | None = None
+    if not headers:
+        return None
     for name, (knob, parse, expected) in HEADERS.items():
         raw = headers.get(name)
         if raw is None:
