@@ -25,6 +25,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
+from .core.conversation import start_digest
+
 REDACTED = "[redacted]"
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "x-goog-api-key"})
@@ -73,10 +75,19 @@ class Entry:
     model: str | None = None
     rule: str | None = None
     reason: str | None = None
-    conversation: str | None = None
+    conversation: str | tuple[str, str] | None = None
+    """The conversation header's value, or (system prompt, first user message): the key
+    is made of them when read (:attr:`conversation_key`)."""
     usage: dict[str, int] | None = None
     faults: list[str] = field(default_factory=list)
     request_id: str = ""
+
+    @property
+    def conversation_key(self) -> str | None:
+        found = self.conversation
+        if isinstance(found, tuple):
+            found = self.conversation = "c:" + start_digest(*found)
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as ``GET /-/requests`` shows it: the body parsed as JSON (the text
@@ -99,7 +110,7 @@ class Entry:
             "path": self.path,
             "query": query,
             "model": self.model,
-            "conversation": self.conversation,
+            "conversation": self.conversation_key,
             "request": request,
             "rule": self.rule,
             "reason": self.reason,
@@ -115,7 +126,7 @@ class Entry:
 
 
 def _matches(entry: Entry, name: str, wanted: str) -> bool:
-    value = getattr(entry, name)
+    value = entry.conversation_key if name == "conversation" else getattr(entry, name)
     if isinstance(value, bool):
         return wanted.lower() in (("true", "1", "yes") if value else ("false", "0", "no"))
     if name == "rule" and wanted in ("null", "none", "-"):

@@ -599,7 +599,8 @@ def record(
     journal = services.journal
     now = _perf_counter()
     started = call.started
-    model = rule = reason = conversation = None
+    model = rule = reason = None
+    conversation: str | tuple[str, str] | None = None
     usage = None
     faults: list[str] = []
     if facts is not None:
@@ -608,11 +609,10 @@ def record(
             reason = facts.reason or (
                 f"no rule matched: {facts.source.strip('()')} answer" if facts.source else None
             )
-        if facts.conversation is not None:
+        found = facts.conversation
+        if found is not None:  # the header's value, else what the key is made of (later)
             header = services.store.current.config.settings.conversation_header
-            conversation = facts.conversation.key(header)
-            if conversation.startswith("h:"):
-                conversation = conversation[2:]
+            conversation = found.request.headers.get(header) or found.start()
         if facts.usage is not None:
             usage = {"input_tokens": facts.usage[0], "output_tokens": facts.usage[1]}
         if facts.faults:

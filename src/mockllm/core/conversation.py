@@ -97,9 +97,17 @@ class Conversation:
             if given:
                 self._key = "h:" + given
             else:
-                first = next((m.text for m in self.request.messages if m.role == "user"), "")
-                digest = hashlib.sha1(
-                    (self.request.system + "\x00" + first).encode(), usedforsecurity=False
-                ).hexdigest()
-                self._key = "c:" + digest[:20]
+                self._key = "c:" + start_digest(*self.start())
         return self._key
+
+    def start(self) -> tuple[str, str]:
+        """What identifies a conversation sent without a header: its system prompt and
+        first user message (:func:`start_digest` makes the key of them)."""
+        first = next((m.text for m in self.request.messages if m.role == "user"), "")
+        return self.request.system, first
+
+
+def start_digest(system: str, first: str) -> str:
+    """The key of a conversation sent without a header, from :meth:`Conversation.start`."""
+    text = system + "\x00" + first
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:20]
