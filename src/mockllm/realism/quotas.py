@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..core.errors import MockError, retry_headers
 from ..rules.schema import RateLimits
@@ -41,17 +40,19 @@ MAX_KEYS = 10_000
 class Bucket:
     """``limit`` units, refilled at ``limit`` per ``window`` seconds, continuously."""
 
-    __slots__ = ("limit", "window", "level", "stamp")
+    __slots__ = ("limit", "window", "rate", "level", "stamp")
 
     def __init__(self, limit: int, window: float, now: float) -> None:
         self.limit = limit
         self.window = window
+        self.rate = limit / window
         self.level = float(limit)
         self.stamp = now
 
     def refill(self, now: float) -> None:
         if now > self.stamp:
-            self.level = min(self.limit, self.level + (now - self.stamp) * self.limit / self.window)
+            level = self.level + (now - self.stamp) * self.rate
+            self.level = level if level < self.limit else float(self.limit)
             self.stamp = now
 
     def wait(self, amount: float) -> float:
@@ -68,8 +69,7 @@ class Bucket:
         return max(0, math.floor(self.level))
 
 
-@dataclass(frozen=True, slots=True)
-class Meter:
+class Meter(NamedTuple):
     """What a header family reports of one kind of unit: the limit, what remains, and the
     seconds until the bucket is full."""
 
@@ -93,7 +93,9 @@ class QuotaView:
     def _meter(self, kind: str) -> Meter:
         found = self._buckets[kind]
         tight = found[0] if len(found) == 1 else min(found, key=lambda b: b.level / b.limit)
-        return Meter(tight.limit, tight.remaining, tight.reset())
+        level, limit = tight.level, tight.limit
+        reset = (limit - level) / tight.rate if level < limit else 0.0
+        return Meter(limit, math.floor(level) if level > 0 else 0, reset)
 
     @property
     def requests(self) -> Meter:
@@ -118,7 +120,16 @@ _KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
 class Account:
     """The buckets of one (API key, model)."""
 
-    __slots__ = ("buckets", "limits", "model")
+    __slots__ = (
+        "buckets",
+        "limits",
+        "model",
+        "all",
+        "requests",
+        "tokens",
+        "input_tokens",
+        "output_tokens",
+    )
 
     def __init__(self, limits: RateLimits, now: float, model: str = "") -> None:
         self.limits = limits
@@ -133,11 +144,17 @@ class Account:
                 if limit is not None:
                     found.append(Bucket(limit, window, now))
             self.buckets[kind] = found
+        b = self.buckets
+        self.requests, self.tokens = b["requests"], b["tokens"]
+        self.input_tokens, self.output_tokens = b["input_tokens"], b["output_tokens"]
+        self.all = tuple(bucket for found in b.values() for bucket in found)
 
     def refill(self, now: float) -> None:
-        for found in self.buckets.values():
-            for bucket in found:
-                bucket.refill(now)
+        for bucket in self.all:
+            if now > bucket.stamp:
+                level = bucket.level + (now - bucket.stamp) * bucket.rate
+                bucket.level = level if level < bucket.limit else float(bucket.limit)
+                bucket.stamp = now
 
     def view(self, wall: float) -> QuotaView:
         return QuotaView(self.buckets, wall)
@@ -167,7 +184,7 @@ class Quotas:
     ) -> None:
         self.clock = clock
         self.wall = wall
-        self._accounts: OrderedDict[tuple[str, str], Account] = OrderedDict()
+        self._accounts: dict[tuple[str, str], Account] = {}  # oldest created first
         # merged limits by the identity of what was merged (the objects are kept with the
         # result, so that an id is never reused while it is a key here)
         self._merged: dict[tuple[int, int], tuple[object, object, RateLimits]] = {}
@@ -190,9 +207,8 @@ class Quotas:
             found = Account(limits, now, model)
             accounts[(key, model)] = found
             while len(accounts) > MAX_KEYS:
-                accounts.popitem(last=False)
+                del accounts[next(iter(accounts))]
         else:
-            accounts.move_to_end((key, model))
             found.refill(now)
         return found
 
@@ -207,7 +223,7 @@ class Quotas:
         """Take one request from ``account``'s request buckets, or raise the 429 naming
         the one that is short, with ``retry-after`` the time until it is not (nothing is
         taken then)."""
-        found = account.buckets["requests"]
+        found = account.requests
         for bucket in found:
             if bucket.level < 1:
                 raise _limited("requests", bucket, 1, account.model, bucket.wait(1))
@@ -233,26 +249,24 @@ class Quotas:
     def take(self, account: Account, prompt_tokens: int) -> None:
         """Take ``prompt_tokens`` from the token buckets, or raise the 429 naming the one
         that is short (nothing is taken then)."""
-        b = account.buckets
-        needs = (("tokens", prompt_tokens), ("input_tokens", prompt_tokens))
-        model = account.model
-        for kind, amount in needs:
-            for bucket in b[kind]:
-                wait = bucket.wait(amount)
-                if wait > 0:
-                    raise _limited(kind, bucket, amount, model, wait)
-        for kind, amount in needs:
-            for bucket in b[kind]:
-                bucket.level -= amount
+        for kind, found in (("tokens", account.tokens), ("input_tokens", account.input_tokens)):
+            for bucket in found:
+                if bucket.level < prompt_tokens:
+                    wait = bucket.wait(prompt_tokens)
+                    raise _limited(kind, bucket, prompt_tokens, account.model, wait)
+        for bucket in account.tokens:
+            bucket.level -= prompt_tokens
+        for bucket in account.input_tokens:
+            bucket.level -= prompt_tokens
 
     def charge(self, account: Account, output_tokens: int) -> QuotaView:
         """Take the answer's ``output_tokens`` (may go below zero) and return the view the
         headers report."""
-        b = account.buckets
-        for kind in ("tokens", "output_tokens"):
-            for bucket in b[kind]:
-                bucket.level -= output_tokens
-        return account.view(self.wall())
+        for bucket in account.tokens:
+            bucket.level -= output_tokens
+        for bucket in account.output_tokens:
+            bucket.level -= output_tokens
+        return QuotaView(account.buckets, self.wall())
 
     def clear(self) -> None:
         self._accounts.clear()
