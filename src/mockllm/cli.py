@@ -414,7 +414,7 @@ def _run(overrides: dict[str, object]) -> int:
     if not _is_loopback(settings.host) and not settings.admin_token:
         log.warning(
             "listening on %s, which other machines can reach, with no MOCKLLM_ADMIN_TOKEN: "
-            "anyone who reaches it can reset its state",
+            "anyone who reaches it can read its journal, change its rules and reset it",
             settings.host,
         )
     if settings.workers > 1:
