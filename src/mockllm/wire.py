@@ -340,6 +340,8 @@ async def send_result(
         error = render_error(provider, _server_error(), call)
         return await send_result(send, error, provider, call, receive, finish)
     await send(start)
+    del start, headers  # not kept for the stream's life (a long stream's memory)
+    result.headers = {}
     metrics = call.services.metrics
     metrics.stream_started()
     try:
