@@ -335,3 +335,21 @@ def test_an_entry_with_a_body_that_is_not_json() -> None:
     shown = journal_.entries()[0].as_dict()
     assert shown["request"] == "\ufffd not json"
     assert shown["time"] == "1970-01-01T00:00:00.000Z"
+
+
+def test_hostile_rule_bodies_are_400s_and_the_server_goes_on(server: MockServer) -> None:
+    for body in ("rules: []\x00\n", "rules: []\x1b\n", "settings: {latency: {ttft_ms: .inf}}\n"):
+        for method in ("PUT", "POST"):
+            answer = httpx.request(method, server.url + "/-/rules", content=body.encode())
+            assert answer.status_code == 400, (method, body, answer.text)
+            assert answer.json()["error"]["problems"]
+    nan = httpx.put(server.url + "/-/rules", content="settings: {latency: {itl_ms: .nan}}\n")
+    assert nan.status_code == 400
+    for params in ({"since": "\u00b2"}, {"limit": "\u0661"}, {"limit": "9" * 5000}):
+        answer = httpx.get(server.url + "/-/requests", params=params)
+        assert answer.status_code == 400, params
+        assert "4300" not in answer.text
+    reply = openai.OpenAI(base_url=server.openai_url, api_key="x").chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}]
+    )
+    assert reply.choices[0].message.content == "Paris."

@@ -200,7 +200,7 @@ class Journal:
 
 def _since(entries: Iterable[Entry], since: str) -> list[Entry]:
     text = since.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         first = int(text)
         return [e for e in entries if e.id > first]
     try:

@@ -55,6 +55,12 @@ def test_a_profile_gives_its_fields_first_and_the_level_its_own_after() -> None:
         ("x-mockllm-error-rate", "2"),
         ("x-mockllm-tokens-per-chunk", "0"),
         ("x-mockllm-stall-ms", "nan"),
+        ("x-mockllm-itl-ms", "1_000"),
+        ("x-mockllm-itl-ms", "1e3"),
+        ("x-mockllm-ttft-ms", "inf"),
+        ("x-mockllm-retry-after", "1e300"),
+        ("x-mockllm-fail-first", "\u0661"),
+        ("x-mockllm-error", "4290"),
     ],
 )
 def test_a_header_with_a_bad_value_is_a_400_naming_it(name: str, value: str) -> None:
@@ -314,3 +320,11 @@ rules:
     assert plan.models["four"] is plan.models["gpt-4o"]
     assert plan.rules_have_knobs and plan.active
     assert parse_config("responses: {a: b}\n", "c.yml").behaviour.active is False
+
+
+def test_retry_after_is_written_in_fixed_point() -> None:
+    from mockllm.core.errors import retry_headers
+
+    assert retry_headers(2) == {"retry-after": "2", "retry-after-ms": "2000"}
+    assert retry_headers(0.01)["retry-after"] == "0.01"
+    assert retry_headers(1234567.5)["retry-after"] == "1234567.5"

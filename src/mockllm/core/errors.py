@@ -48,7 +48,8 @@ def kind_of_status(status: int) -> ErrorKind:
 def retry_headers(seconds: float) -> dict[str, str]:
     """``retry-after`` (seconds) and ``retry-after-ms``: the retry hints every SDK reads
     (dialects add their own, e.g. Gemini's ``RetryInfo``, from ``retry-after``)."""
-    return {"retry-after": f"{seconds:g}", "retry-after-ms": str(int(seconds * 1000))}
+    text = f"{seconds:.3f}".rstrip("0").rstrip(".")  # fixed point, never an exponent
+    return {"retry-after": text, "retry-after-ms": str(int(seconds * 1000))}
 
 
 class MockError(Exception):

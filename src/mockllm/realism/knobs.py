@@ -12,6 +12,7 @@ A header with a value that is not what it should be is the dialect's 400 naming 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +23,23 @@ from .latency import PROFILES
 
 
 def _number(text: str) -> float:
+    if not _PLAIN_NUMBER.fullmatch(text):  # no "1_000", "1e308", "inf", other digits
+        raise ValueError
     value = float(text)
-    if not value >= 0 or value == float("inf"):  # NaN fails too
+    if value > MAX_KNOB:
         raise ValueError
     return value
 
 
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
+MAX_KNOB = 86_400_000
+"""The largest number a header knob takes (a day in milliseconds; a year for seconds
+would be absurd too)."""
+
+
 def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        raise ValueError
     value = int(text)
     if value < 0:
         raise ValueError
@@ -36,6 +47,8 @@ def _count(text: str) -> int:
 
 
 def _status(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 3:
+        raise ValueError
     value = int(text)
     if not 400 <= value <= 599:
         raise ValueError
@@ -43,6 +56,8 @@ def _status(text: str) -> int:
 
 
 def _rate(text: str) -> float:
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise ValueError
     value = float(text)
     if not 0 <= value <= 1:
         raise ValueError

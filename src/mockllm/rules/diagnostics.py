@@ -49,6 +49,11 @@ def rule_label(name: str | None, index: int) -> str:
     return f"rule {name!r} (#{index + 1})" if name else f"rule #{index + 1}"
 
 
+SHADOW_CHECK_RULES = 1000
+"""Up to this many rules, each is compared with the rules tried before it (a cost growing
+with the square of the count); a bigger config is loaded without that comparison."""
+
+
 def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tuple[int, str]]:
     """``(index, message)`` for each rule (by 0-based index in the file) that can never
     answer. Messages name rules by :func:`rule_label`; ``where(index)`` gives a rule's
@@ -56,9 +61,11 @@ def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tupl
     order = sorted(range(len(config.rules)), key=lambda i: -config.rules[i].priority)
     keys = {normalize_prompt(k) for k in config.responses}
     found: list[tuple[int, str]] = []
+    conditions = [_conditions(rule) for rule in config.rules]
+    compare = len(config.rules) <= SHADOW_CHECK_RULES
     for position, index in enumerate(order):
         rule = config.rules[index]
-        mine = _conditions(rule)
+        mine = conditions[index]
         prompt = rule.match.prompt
         if rule.priority <= 0 and prompt is not None:
             text = prompt.exact
@@ -73,9 +80,9 @@ def shadowed_rules(config: ConfigFile, where: Callable[[int], str]) -> list[tupl
                     )
                 )
                 continue
-        for earlier in order[:position]:
+        for earlier in order[:position] if compare else ():
             other = config.rules[earlier]
-            if _subset(_conditions(other), mine):
+            if _subset(conditions[earlier], mine):
                 found.append(
                     (
                         index,

@@ -221,7 +221,10 @@ class _Reader:
 def _compose(text: str, source: str, limits: Limits) -> yaml.Node | None:
     """The YAML node tree of ``text``. Raises :class:`ConfigError` for invalid YAML and
     for more aliases than ``limits.yaml_max_aliases``."""
-    loader = _CountingLoader(text, limits.yaml_max_aliases)
+    try:
+        loader = _CountingLoader(text, limits.yaml_max_aliases)  # checks the characters
+    except yaml.YAMLError as exc:  # a character YAML does not allow (NUL, ESC...)
+        raise ConfigError([_yaml_problem(exc, source)]) from None
     try:
         return loader.get_single_node()
     except yaml.YAMLError as exc:

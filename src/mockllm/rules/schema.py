@@ -26,7 +26,7 @@ DEFAULT_UNKNOWN_RESPONSE = "I don't know the answer to that. This is a mock resp
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _valid_regex(value: str | None) -> str | None:
@@ -262,7 +262,9 @@ class Reply(_Strict):
         None, description="Seed for generated JSON (default: from the request)."
     )
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -298,6 +300,10 @@ class Reply(_Strict):
         if self.error is not None and (contents or self.tool_calls):
             raise ValueError("an error reply has no other content")
         return self
+
+
+MAX_RETRY_AFTER = 86_400 * 365
+"""The largest ``retry_after`` (seconds): a year."""
 
 
 class Distribution(_Strict):
@@ -394,7 +400,10 @@ class Faults(_Strict):
         description="Probability (seeded) that a request fails with `error` (default 500).",
     )
     retry_after: float | None = Field(
-        None, ge=0, description="With an error: retry-after seconds and the provider's hints."
+        None,
+        ge=0,
+        le=MAX_RETRY_AFTER,
+        description="With an error: retry-after seconds and the provider's hints.",
     )
     fail_first: int | None = Field(
         None,
