@@ -12,7 +12,8 @@ these paths).
   until reset or a file reload;
 * ``POST /-/reset``: journal, sequence counters, fault counters, rate buckets, runtime
   rules and stores start over;
-* ``GET /-/health``, ``GET /-/ready``: liveness; readiness (config loaded);
+* ``GET /-/health``, ``GET /-/ready``: liveness; readiness (config loaded, and the shared
+  state reachable: else a 503 saying why);
 * ``GET /-/stats``: sizes of what the server keeps.
 
 When ``MOCKLLM_ADMIN_TOKEN`` is set, every call but ``/-/health`` needs
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -32,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import dashboard, metrics
+from .core.errors import MockError
 from .journal import FILTERS, jsonl
 from .rules.loader import ConfigError, LoadedConfig
 
@@ -63,7 +65,10 @@ def guarded(services: Services, handler: Handler) -> Handler:
                     "mockllm admin API: send 'Authorization: Bearer <MOCKLLM_ADMIN_TOKEN>'.",
                     "authentication_error",
                 )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except MockError as exc:  # the shared state is unavailable
+            return error(exc.status, exc.message, "unavailable", code=exc.code)
 
     return endpoint
 
@@ -72,11 +77,10 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def _rules_view(services: Services) -> dict[str, Any]:
+def _rules_view(services: Services, hits: Mapping[str, int]) -> dict[str, Any]:
     store = services.store
     config = store.current.config
     ruleset = config.rules
-    hits = services.journal.hits
     rules = [
         {
             "name": rule.name,
@@ -132,10 +136,11 @@ def routes(services: Services) -> list[BaseRoute]:
     """The ``/-/`` routes of one app (see the module docstring)."""
     journal = services.journal
     store = services.store
+    backend = services.backend
 
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
-            journal.clear()
+            await journal.forget()
             return JSONResponse({"cleared": True})
         params = dict(request.query_params)
         fmt = params.pop("format", "json")
@@ -151,7 +156,7 @@ def routes(services: Services) -> list[BaseRoute]:
                 )
             limit = int(limit_text)
         try:
-            entries = journal.entries(params, since, limit)
+            entries = await journal.fetch(params, since, limit)
         except ValueError as exc:
             return error(400, str(exc), "invalid_request_error", filters=list(FILTERS))
         if fmt == "jsonl":
@@ -162,7 +167,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def rules(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse(_rules_view(services))
+            return JSONResponse(_rules_view(services, await journal.hit_counts()))
         text = await _config_text(request)
         if isinstance(text, Response):
             return text
@@ -173,22 +178,29 @@ def routes(services: Services) -> list[BaseRoute]:
                 config = await asyncio.to_thread(store.add, text)
         except ConfigError as exc:
             return _problems(exc)
+        # the other replicas apply it too (a shared state)
+        await backend.rules_changed("replace" if request.method == "PUT" else "add", text)
         return JSONResponse(_summary(config))
 
     async def reset(_request: Request) -> Response:
+        await backend.reset()
         return JSONResponse({"reset": services.reset()})
 
     async def stats(_request: Request) -> Response:
-        return JSONResponse(services.stats())
+        return JSONResponse({**services.stats(), **backend.describe()})
 
     async def ready(_request: Request) -> Response:
         config = store.current.config
+        problem = await backend.ready()
         return JSONResponse(
             {
-                "status": "ready",
+                "status": "ready" if problem is None else "unavailable",
                 "config": config.source,
+                "state": backend.url,
+                "reason": problem,
                 "last_error": str(store.last_error) if store.last_error else None,
-            }
+            },
+            status_code=200 if problem is None else 503,
         )
 
     return [

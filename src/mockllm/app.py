@@ -26,17 +26,17 @@ from . import admin, gc_pause
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
-from .journal import Journal
-from .plugins import discover_providers, load_stages, load_validators
+from .plugins import PluginError, discover_providers, load_stages, load_validators
 from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
+from .realism import Realism
 from .realism.faults import StreamCut
 from .rules.store import ConfigStore
 from .rules.watcher import watch_config
 from .services import Services
 from .serving import Hooks, Stage, Validator
 from .settings import Settings
-from .state import MemoryCounters
+from .state.shared import Backend
 from .wire import Endpoint, JsonResult, NotFound
 
 log = logging.getLogger("mockllm")
@@ -302,6 +302,32 @@ def _quiet_stream_cuts() -> None:
             logger.addFilter(_not_a_stream_cut)
 
 
+def state_backend(settings: Settings) -> Backend:
+    """The state back-end ``settings.state`` names: memory, or a Redis (the ``redis``
+    package is needed then: ``pip install 'mockllm[redis]'``)."""
+    if settings.state == "memory":
+        return Backend()
+    try:
+        from .state.redis_backend import RedisBackend
+    except ImportError as exc:  # the redis extra is not installed
+        raise PluginError(
+            f"--state {settings.state.split('://')[0]}://... needs the redis package: "
+            f"pip install 'mockllm[redis]' ({exc})"
+        ) from None
+    return RedisBackend(settings.state, settings.state_namespace, settings.state_timeout)
+
+
+def share_states(services: Services) -> None:
+    """Swap every provider state that can be shared (it has ``shared(backend)``, returning
+    its shared counterpart) for its shared counterpart; warn of those that cannot."""
+    for name, value in list(services.states.items()):
+        share = getattr(value, "shared", None)
+        if callable(share):
+            services.states[name] = share(services.backend)
+        elif name != "cassettes":
+            log.warning("state %s is kept by each worker: it cannot be shared", name)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -338,7 +364,10 @@ def create_app(
         model_owners=registry.model_owners(),
     )
     tokenizer = Tokenizer()
-    counters = MemoryCounters(limits.counters_max, limits.counters_ttl_seconds)
+    backend = state_backend(settings)
+    counters = backend.counters(
+        "seq", limits.counters_max, limits.counters_ttl_seconds, lambda: store.digest
+    )
     engine = Engine(store, tokenizer, {p.name: p.traits for p in registry}, counters, limits=limits)
     _quiet_stream_cuts()
     intercept = None
@@ -357,8 +386,12 @@ def create_app(
         Services.build_states(registry, limits),
         Hooks(tuple(validators), tuple(stages)),
         intercept=intercept,
-        journal=Journal(settings.journal_size),
+        journal=backend.journal(settings.journal_size),
+        realism=Realism(backend),
+        backend=backend,
     )
+    if backend.shared:
+        share_states(services)
     if intercept is not None:
         services.states["cassettes"] = intercept  # reset clears it, stats show it
 
@@ -369,9 +402,11 @@ def create_app(
         watcher = None
         if settings.watch and store.path is not None:
             watcher = asyncio.create_task(watch_config(store, stop), name="mockllm-config-watch")
+        await backend.start(services)
         try:
             yield
         finally:
+            await backend.stop()
             stop.set()
             if watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError):

@@ -141,6 +141,16 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--port", type=int, help=_setting("port", "port to bind"))
     serve.add_argument("--workers", type=int, help=_setting("workers", "worker processes"))
     serve.add_argument(
+        "--state",
+        metavar="URL",
+        help=_setting(
+            "state",
+            "memory (each worker keeps its own state) or redis://host:port/db: counters, "
+            "rate limits, journal, added rules and stored responses shared by every worker "
+            "and replica",
+        ),
+    )
+    serve.add_argument(
         "--no-watch",
         action="store_true",
         help=_setting("watch", "do not reload the config file when it changes", "false"),
@@ -417,12 +427,18 @@ def _run(overrides: dict[str, object]) -> int:
             "anyone who reaches it can read its journal, change its rules and reset it",
             settings.host,
         )
+    backend = app.services.backend
+    if backend.shared:
+        log.info("state: shared through %s (namespace %s)", backend.url, settings.state_namespace)
     if settings.workers > 1:
         gc_pause.resume()  # this process only supervises; each worker starts its own app
-        log.warning(
-            "%d workers: sequence counters and stored responses are per worker",
-            settings.workers,
-        )
+        if not backend.shared:
+            log.warning(
+                "%d workers with state in memory: each worker keeps its own sequence "
+                "counters, rate limits, fault counters, journal, added rules and stored "
+                "responses (--state redis://host:6379/0 shares them)",
+                settings.workers,
+            )
     from .server import uvicorn_options
 
     uvicorn.run(
@@ -519,6 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "host": args.host,
             "port": args.port,
             "workers": args.workers,
+            "state": args.state,
             "watch": False if args.no_watch else None,
             "request_log": False if args.no_request_log else None,
             "log_level": args.log_level,

@@ -20,12 +20,14 @@ import re
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
 from .core.conversation import start_digest
+
+E = TypeVar("E")
 
 REDACTED = "[redacted]"
 
@@ -125,7 +127,7 @@ class Entry:
         }
 
 
-def _matches(entry: Entry, name: str, wanted: str) -> bool:
+def _matches(entry: Any, name: str, wanted: str) -> bool:
     value = entry.conversation_key if name == "conversation" else getattr(entry, name)
     if isinstance(value, bool):
         return wanted.lower() in (("true", "1", "yes") if value else ("false", "0", "no"))
@@ -182,27 +184,58 @@ class Journal:
         and came after ``since`` (an entry id, or an ISO 8601 time or epoch seconds),
         newest last; with ``limit``, the newest ``limit`` of them. Raises ``ValueError``
         for an unknown filter or a ``since`` that is neither."""
-        chosen: Iterable[Entry] = self._entries
-        for name, wanted in (filters or {}).items():
-            if name not in FILTERS:
-                raise ValueError(f"unknown filter {name!r}; filters: {', '.join(FILTERS)}")
-            chosen = [e for e in chosen if _matches(e, name, wanted)]
-        if since:
-            chosen = _since(chosen, since)
-        found = list(chosen)
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
-        return found
+        return select(self._entries, filters, since, limit)
+
+    async def fetch(
+        self,
+        filters: Mapping[str, str] | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+    ) -> list[Any]:
+        """:meth:`entries`, wherever the journal is kept (a shared one is read over the
+        network): objects with ``as_dict()``. Raises ``ValueError`` as :meth:`entries`,
+        and the 503 :class:`~mockllm.core.errors.MockError` when a shared state is
+        unavailable."""
+        return self.entries(filters, since, limit)
+
+    async def hit_counts(self) -> Mapping[str, int]:
+        """Each rule's hit count since the last clear, wherever the journal is kept."""
+        return self.hits
+
+    async def forget(self) -> None:
+        """:meth:`clear`, wherever the journal is kept (``DELETE /-/requests``)."""
+        self.clear()
 
     def stats(self) -> dict[str, int]:
         return {"entries": len(self._entries), "recorded": self.recorded}
 
 
-def _since(entries: Iterable[Entry], since: str) -> list[Entry]:
+def select(
+    entries: Iterable[E],
+    filters: Mapping[str, str] | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+) -> list[E]:
+    """The ``entries`` that pass ``filters`` and came after ``since``, the newest
+    ``limit`` of them (see :meth:`Journal.entries`)."""
+    chosen: Iterable[E] = entries
+    for name, wanted in (filters or {}).items():
+        if name not in FILTERS:
+            raise ValueError(f"unknown filter {name!r}; filters: {', '.join(FILTERS)}")
+        chosen = [e for e in chosen if _matches(e, name, wanted)]
+    if since:
+        chosen = _since(chosen, since)
+    found = list(chosen)
+    if limit is not None:
+        found = found[-limit:] if limit > 0 else []
+    return found
+
+
+def _since(entries: Iterable[E], since: str) -> list[E]:
     text = since.strip()
     if text.isascii() and text.isdigit():
         first = int(text)
-        return [e for e in entries if e.id > first]
+        return [e for e in entries if e.id > first]  # type: ignore[attr-defined]
     try:
         moment = float(text)
     except ValueError:
@@ -215,12 +248,21 @@ def _since(entries: Iterable[Entry], since: str) -> list[Entry]:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=_dt.UTC)
         moment = parsed.timestamp()
-    return [e for e in entries if e.time >= moment]
+    return [e for e in entries if e.time >= moment]  # type: ignore[attr-defined]
 
 
-def jsonl(entries: Iterable[Entry]) -> bytes:
+def jsonl(entries: Iterable[Any]) -> bytes:
     """``entries`` as JSON Lines (one object a line, each as :meth:`Entry.as_dict`)."""
     return b"".join(orjson.dumps(e.as_dict()) + b"\n" for e in entries)
 
 
-__all__ = ["FILTERS", "REDACTED", "Entry", "Journal", "is_secret", "jsonl", "redact_query"]
+__all__ = [
+    "FILTERS",
+    "REDACTED",
+    "Entry",
+    "Journal",
+    "is_secret",
+    "jsonl",
+    "redact_query",
+    "select",
+]

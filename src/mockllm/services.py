@@ -17,6 +17,7 @@ from .realism import Realism
 from .rules.store import ConfigStore
 from .serving import Hooks
 from .settings import Settings
+from .state.shared import Backend
 
 if TYPE_CHECKING:
     from .providers.base import ProviderRegistry
@@ -54,6 +55,9 @@ class Services:
     realism: Realism = field(default_factory=Realism)
     """Fault attempts, draw counts, rate-limit buckets, generation slots
     (:mod:`mockllm.realism`)."""
+    backend: Backend = field(default_factory=Backend)
+    """Where the state requests build up is kept (:mod:`mockllm.state.shared`): memory,
+    or shared by every worker and replica (``--state redis://...``)."""
     metrics: Metrics = field(default_factory=Metrics)
     """The Prometheus metrics, ``GET /metrics`` (:mod:`mockllm.metrics`); ``reset()``
     leaves them alone."""
@@ -103,6 +107,7 @@ class Services:
             "config_reloads": self.store.reloads,
         }
         stats.update(self.realism.stats())
+        stats.update((k, v) for k, v in self.backend.describe().items() if isinstance(v, int))
         stats.update({f"journal.{k}": v for k, v in self.journal.stats().items()})
         for name, value in self.states.items():
             report = getattr(value, "stats", None)

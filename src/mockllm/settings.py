@@ -82,6 +82,26 @@ class Settings(BaseModel):
     journal_size: int = Field(
         10_000, ge=0, description="Requests the journal keeps (GET /-/requests); 0: none."
     )
+    state: str = Field(
+        "memory",
+        description="Where the state requests build up is kept: memory (each worker its "
+        "own) or redis://[:password@]host:port/db (rediss:// for TLS, unix:///path.sock): "
+        "sequence counters, rate limits, fault counters, the journal, rules added over "
+        "HTTP and stored Responses shared by every worker and replica using it.",
+    )
+    state_namespace: str = Field(
+        "mockllm",
+        min_length=1,
+        description="Prefix of every key in the shared state: servers with the same state "
+        "URL and namespace behave as one server; another namespace, another server.",
+    )
+    state_timeout: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Seconds a shared-state command may take; past it (or with Redis "
+        "gone) the request gets a 503 in its dialect's envelope.",
+    )
     cors_origins: str | None = Field(
         None,
         description="Browser origins allowed to call the server: '*' or a comma-separated "
@@ -122,6 +142,16 @@ class Settings(BaseModel):
         description="Comma-separated body fields redacted in cassettes (besides api_key, "
         "access_token, client_secret, password and every secret header).",
     )
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        text = value.strip()
+        if text.lower() == "memory":
+            return "memory"
+        if text.split("://", 1)[0].lower() in ("redis", "rediss", "unix") and "://" in text:
+            return text
+        raise ValueError("memory, or a Redis URL: redis://host:6379/0 (rediss://, unix://)")
 
     @field_validator("replay_timing")
     @classmethod

@@ -29,6 +29,7 @@ from .journal import Entry
 from .realism.admission import GENERATING, off_path_faults
 from .realism.faults import StreamCut
 from .realism.quotas import check_key
+from .state.shared import resolving
 
 if TYPE_CHECKING:
     from .providers.base import Provider, RouteSpec
@@ -321,6 +322,9 @@ async def send_result(
         call.first_byte = _perf_counter()
         if finish is not None:
             finish(result)
+        backend = call.services.backend
+        if backend.pending:  # what the request changed, visible to every replica first
+            await backend.flush()
         await send({"type": "http.response.body", "body": body})
         return result
     try:
@@ -412,6 +416,9 @@ async def _send_stream(
         return result
     if finish is not None:
         finish(result)
+    backend = call.services.backend
+    if backend.pending:
+        await backend.flush()
     await send({"type": "http.response.body", "body": b"".join(pending)})
     return result
 
@@ -550,18 +557,16 @@ class Endpoint:
             behaviour = self.services.store.current.config.behaviour
             if behaviour.api_keys is not None:
                 check_key(provider.api_key(call), behaviour.api_keys)
-            if not getattr(spec.handler, GENERATING, False):
-                off_path_faults(call)
             message = await receive()
             body = message.get("body", b"")
             if message.get("more_body", False) or len(body) > self.max_body_bytes:
                 body = await read_body(_replay(message, receive), self.max_body_bytes)
             call.body = body
-            intercept = self.services.intercept
-            if intercept is None:
-                result = await spec.handler(call)
-            else:  # recorded cassettes, or a recording proxy (mockllm.cassettes)
-                result = await intercept(call, spec.handler)
+            backend = self.services.backend
+            if backend.shared:  # run again as the shared state it reads arrives
+                result = await resolving(backend, lambda: self._handle(spec, call), facts.restart)
+            else:
+                result = await self._handle(spec, call)
         except MockError as exc:
             result = render_error(provider, exc, call)
         except Exception:
@@ -572,6 +577,16 @@ class Endpoint:
             await send_result(send, result, provider, call, receive, finish)
         finally:
             outcome.end(token)
+
+    async def _handle(self, spec: RouteSpec, call: HttpCall) -> Result:
+        """The route's answer: the request faults of a route off the serving path, then
+        its handler, or what intercepts it (recorded cassettes, a recording proxy)."""
+        if not getattr(spec.handler, GENERATING, False):
+            off_path_faults(call)
+        intercept = self.services.intercept
+        if intercept is None:
+            return await spec.handler(call)
+        return await intercept(call, spec.handler)
 
 
 def _finisher(

@@ -31,6 +31,15 @@ class Outcome:
     """Input and output tokens of the answer, when the engine answered."""
     faults: list[str] | None = None
     """What was simulated for the request (latency, errors, stream faults), in words."""
+    state: Any = None
+    """The request's run of shared-state operations (:class:`mockllm.state.shared.Run`)
+    while its handler runs with a shared state back-end."""
+
+    def restart(self) -> None:
+        """Forget what was noted, as the handler runs again (:mod:`mockllm.state.shared`);
+        the run is kept."""
+        self.model = self.rule = self.source = self.reason = None
+        self.conversation = self.usage = self.faults = None
 
     def fault(self, text: str) -> None:
         """Add ``text`` to :attr:`faults`."""

@@ -14,7 +14,7 @@ keys; one implementation on the serving path (:mod:`mockllm.serving`) for every 
 
 from __future__ import annotations
 
-from ..state.memory import MemoryCounters
+from ..state.shared import Backend
 from .faults import Attempts
 from .load import Gate
 from .quotas import Quotas
@@ -23,12 +23,16 @@ from .quotas import Quotas
 class Realism:
     """What the realism features keep across requests, one per app: fault attempts per
     conversation, the draw counts that seed each request's generator, the rate-limit
-    buckets and the generation slots. :meth:`clear` is part of ``POST /-/reset``."""
+    buckets and the generation slots. :meth:`clear` is part of ``POST /-/reset``.
 
-    def __init__(self) -> None:
-        self.attempts = Attempts()
-        self.draws = MemoryCounters()
-        self.quotas = Quotas()
+    Kept by ``backend`` (memory by default): shared by every worker and replica with a
+    shared back-end, but the generation slots, which are each process's own."""
+
+    def __init__(self, backend: Backend | None = None) -> None:
+        backend = backend or Backend()
+        self.attempts = Attempts(backend.counters("attempt", 100_000, 3600.0, None))
+        self.draws = backend.counters("draw", 100_000, 3600.0, None)
+        self.quotas: Quotas = backend.quotas()
         self.gate = Gate()
 
     def occurrence(self, identity: str) -> int:

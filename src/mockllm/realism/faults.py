@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Iterator
 
 from ..core.errors import MockError, kind_of_status, retry_headers
-from ..state.memory import MemoryCounters
+from ..state.memory import CounterStore, MemoryCounters
 from .knobs import Knobs
 
 MESSAGES: dict[str, str] = {
@@ -57,8 +57,8 @@ def fault_error(status: int, retry_after: float | None, why: str) -> MockError:
 class Attempts:
     """Attempts per conversation, for ``fail_first`` (cleared by ``POST /-/reset``)."""
 
-    def __init__(self) -> None:
-        self._counters = MemoryCounters()
+    def __init__(self, counters: CounterStore | None = None) -> None:
+        self._counters = counters if counters is not None else MemoryCounters()
 
     def next(self, conversation: str, length: int) -> int:
         """Count one more attempt of ``conversation`` (carrying ``length`` messages: a

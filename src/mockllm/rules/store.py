@@ -10,6 +10,7 @@ clear them). An empty file at start is valid: the defaults, with no rules.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -55,6 +56,16 @@ class Snapshot:
     strict_models: bool
 
 
+def _digest(texts: list[str]) -> str:
+    """What identifies the rules in force across processes: the digest of the texts they
+    were parsed from (the base, then the added ones)."""
+    hasher = hashlib.blake2b(digest_size=8)
+    for text in texts:
+        hasher.update(text.encode("utf-8", "surrogatepass"))
+        hasher.update(b"\x00")
+    return hasher.hexdigest()
+
+
 class ConfigStore:
     """Holds the current :class:`Snapshot` of the config file at ``path`` (None: embedded).
 
@@ -82,6 +93,8 @@ class ConfigStore:
         self._text = self._read()
         self._base = self._parse(self._text)
         self._added: list[LoadedConfig] = []
+        self._texts: list[str] = [self._text]  # the base's text, then the added ones
+        self.digest = _digest(self._texts)
         self.current = self._snapshot(self._base)
         self._warn(self.current.config)
 
@@ -118,6 +131,8 @@ class ConfigStore:
         with self._lock:
             self._base = config
             self._added = []
+            self._texts = [text]
+            self.digest = _digest(self._texts)
             self.current = self._snapshot(config)
         self._warn(config)
         log.info("config replaced over HTTP: %d responses, %d rules", *_sizes(config))
@@ -130,6 +145,8 @@ class ConfigStore:
         config = parse_config(text, source, self.limits)
         with self._lock:
             self._added.insert(0, config)
+            self._texts.append(text)
+            self.digest = _digest(self._texts)
             self.current = self._snapshot(self._merged())
         self._warn(config)
         log.info("rules added over HTTP: %d responses, %d rules", *_sizes(config))
@@ -140,6 +157,8 @@ class ConfigStore:
         with self._lock:
             if self._added:
                 self._added = []
+                del self._texts[1:]
+                self.digest = _digest(self._texts)
                 self.current = self._snapshot(self._base)
 
     @property
@@ -194,6 +213,8 @@ class ConfigStore:
         except Exception:  # a bug must not take the rules in force down with it
             log.exception("config %s not reloaded, previous rules stay in force", self.path)
             return False
+        self._texts = [text]
+        self.digest = _digest(self._texts)
         self.current = snapshot
         self._base = snapshot.config
         self._added = []  # rules added over HTTP live until the file changes

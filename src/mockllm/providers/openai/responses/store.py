@@ -17,6 +17,7 @@ operations are synchronous and run on the event loop, so they need no lock.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ....core.errors import MockError
 from ....core.limits import Limits
 from ....state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ....state.bounded import BoundedStore
+from ....state.shared import Backend, Op, fetch, stage, ttl_ms
 from .encode import Rendering
 
 STATE = "openai.responses"
@@ -149,3 +151,75 @@ class ResponseStore(BoundedStore[StoredResponse]):
                 del self._items[item["id"]]
             else:
                 self._items[item["id"]] = (held[0], held[1] - 1)
+
+    def shared(self, backend: Backend) -> SharedResponseStore:
+        """This store's counterpart in ``backend``, shared by every worker and replica
+        (the app factory swaps it in with a shared state back-end)."""
+        return SharedResponseStore(backend, self.capacity, self.limits)
+
+
+class SharedResponseStore(ResponseStore):
+    """Stored responses in a shared state back-end (Redis): a response stored by one
+    replica is read, continued (``previous_response_id``) and deleted through any other.
+
+    Each response is kept under its id, each of its items (for ``item_reference``) under
+    the item's id, for ``limits.store_ttl_seconds``; a response bigger than
+    ``limits.store_max_bytes`` is not kept. How many are kept is Redis's memory to bound
+    (``maxmemory``), not ``capacity``. A response is kept pickled: the Redis of a server
+    group must be written by that group's servers only (as it holds their rules anyway).
+    Reads and deletes suspend the request until the back-end answers
+    (:func:`mockllm.state.shared.fetch`); writes are flushed before the answer ends.
+    """
+
+    def __init__(
+        self, backend: Backend, capacity: int = DEFAULT_CAPACITY, limits: Limits | None = None
+    ) -> None:
+        super().__init__(capacity, limits)
+        self.backend = backend
+
+    def _key(self, kind: str, key: str) -> str:
+        return self.backend.key("kv", STATE, kind, key)
+
+    def get(self, key: str) -> StoredResponse | None:
+        raw = fetch(Op("get", (self._key("response", key),)))
+        if raw is None:
+            return None
+        try:
+            found = pickle.loads(raw)  # noqa: S301 - written by this server group only
+        except Exception:  # another version's, or damaged: as good as forgotten
+            return None
+        return found if isinstance(found, StoredResponse) else None
+
+    def put(self, stored: StoredResponse, limits: Limits | None = None) -> None:
+        if limits is not None:
+            self.limits = limits
+        raw = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(raw) > self.limits.store_max_bytes:
+            return
+        ttl = ttl_ms(self.limits.store_ttl_seconds)
+        stage(self.backend, Op("put", (self._key("response", stored.id),), (raw, ttl)))
+        for item in self._indexed(stored):
+            key = self._key("item", str(item["id"]))
+            stage(self.backend, Op("put", (key,), (orjson.dumps(item), ttl)))
+
+    def delete(self, key: str) -> bool:
+        return bool(fetch(Op("delete", (self._key("response", key),))))
+
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        raw = fetch(Op("get", (self._key("item", item_id),)))
+        if raw is None:
+            return None
+        found = orjson.loads(raw)
+        return found if isinstance(found, dict) else None
+
+    def clear(self) -> None:
+        """Nothing here: ``POST /-/reset`` deletes the shared keys."""
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": 0, "bytes": 0}
+
+    def __len__(self) -> int:
+        return 0
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
