@@ -26,7 +26,7 @@ from . import admin, gc_pause
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
-from .plugins import PluginError, discover_providers, load_stages, load_validators
+from .plugins import discover_providers, load_stages, load_validators
 from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
 from .realism import Realism
@@ -303,17 +303,12 @@ def _quiet_stream_cuts() -> None:
 
 
 def state_backend(settings: Settings) -> Backend:
-    """The state back-end ``settings.state`` names: memory, or a Redis (the ``redis``
-    package is needed then: ``pip install 'mockllm[redis]'``)."""
+    """The state back-end ``settings.state`` names: memory, or a Redis (its client is
+    imported only then)."""
     if settings.state == "memory":
         return Backend()
-    try:
-        from .state.redis_backend import RedisBackend
-    except ImportError as exc:  # the redis extra is not installed
-        raise PluginError(
-            f"--state {settings.state.split('://')[0]}://... needs the redis package: "
-            f"pip install 'mockllm[redis]' ({exc})"
-        ) from None
+    from .state.redis_backend import RedisBackend
+
     return RedisBackend(settings.state, settings.state_namespace, settings.state_timeout)
 
 
@@ -325,7 +320,7 @@ def share_states(services: Services) -> None:
         if callable(share):
             services.states[name] = share(services.backend)
         elif name != "cassettes":
-            log.warning("state %s is kept by each worker: it cannot be shared", name)
+            log.info("state %s is kept by each worker: it cannot be shared", name)
 
 
 def create_app(

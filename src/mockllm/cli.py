@@ -1,7 +1,7 @@
 """The ``mockllm`` command line.
 
-* ``mockllm serve [--config FILE] [--host H] [--port P] [--workers N] [--no-watch]
-  [--no-request-log] [--log-level L] [--strict-models] [--cors-origins ORIGINS]``
+* ``mockllm serve [--config FILE] [--host H] [--port P] [--workers N] [--state URL]
+  [--no-watch] [--no-request-log] [--log-level L] [--strict-models] [--cors-origins ORIGINS]``
 * ``mockllm start -r FILE -h HOST -p PORT``: the original MockLLM command, kept working.
 * ``mockllm validate FILE [--strict]``: prints each problem as ``file:line:column: message``
   (warnings as ``file:line:column: warning: message``), then a summary line, all on stdout;

@@ -95,6 +95,8 @@ class ConfigStore:
         self._added: list[LoadedConfig] = []
         self._texts: list[str] = [self._text]  # the base's text, then the added ones
         self.digest = _digest(self._texts)
+        self.file_digest = self.digest
+        """The digest of the config file's text (the embedded config's without a file)."""
         self.current = self._snapshot(self._base)
         self._warn(self.current.config)
 
@@ -214,7 +216,7 @@ class ConfigStore:
             log.exception("config %s not reloaded, previous rules stay in force", self.path)
             return False
         self._texts = [text]
-        self.digest = _digest(self._texts)
+        self.digest = self.file_digest = _digest(self._texts)
         self.current = snapshot
         self._base = snapshot.config
         self._added = []  # rules added over HTTP live until the file changes

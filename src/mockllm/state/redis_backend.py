@@ -12,8 +12,10 @@ Keys live under ``<namespace>:`` (``MOCKLLM_STATE_NAMESPACE``, ``mockllm`` by de
 * ``journal`` (a list capped at ``journal_size``), ``journal:id`` (the entry ids),
   ``hits`` (a hash of each rule's hit count);
 * ``kv:<name>:<id>``: provider states that share (stored Responses), with their TTL;
-* ``rules:base``, ``rules:added``, ``rules:version``: the rules ``PUT`` or ``POST`` to
-  ``/-/rules``; the channel ``events`` tells the replicas to apply them (or to reset).
+* ``rules:<file digest>:base``, ``rules:<file digest>:added``, ``rules:version``: the
+  rules ``PUT`` or ``POST`` to ``/-/rules`` over the config file of that digest (a replica
+  with another file does not apply them); the channel ``events`` tells the replicas to apply
+  them (or to reset).
 
 Every command has a timeout (``MOCKLLM_STATE_TIMEOUT``, seconds): a Redis that is gone or
 stuck makes the requests that need it get a 503 in their dialect's envelope, and the next
@@ -159,6 +161,7 @@ class RedisBackend(Backend):
         self._base_text: str | None = None  # the shared PUT applied here
         self._added_texts: list[str] = []  # the shared POSTs applied here, oldest first
         self._version: bytes | None = None
+        self._file: str | None = None  # the digest of the config file the rules are over
         self._down_since: float | None = None
         self.errors = 0
 
@@ -200,8 +203,18 @@ class RedisBackend(Backend):
             return await self._script(BUCKETS, op.keys, ("take", *op.args))
         if kind == "get":
             return await client.get(op.keys[0])
-        if kind == "delete":
+        if kind == "delete":  # a key, and its id in an index when given
+            if len(op.keys) > 1:
+                await client.zrem(op.keys[1], op.args[0])
             return bool(await client.delete(op.keys[0]))
+        if kind == "list":  # the values of an index's ids, oldest first (the kept ones)
+            index, prefix = op.keys
+            ids = await client.zrange(index, 0, -1)
+            if not ids:
+                return []
+            names = [_bytes(i).decode() for i in ids if isinstance(i, bytes | str)]
+            values = await client.mget([prefix + name for name in names])
+            return [v for v in values if v is not None]
         raise ValueError(f"unknown shared-state operation {kind!r}")
 
     async def _script(self, script: str, keys: Iterable[str], args: Iterable[Any]) -> Any:
@@ -251,9 +264,14 @@ class RedisBackend(Backend):
                 pipe.eval(BUCKETS, len(op.keys), *op.keys, "charge", *op.args)
             elif kind == "journal":
                 pipe.eval(JOURNAL, len(op.keys), *op.keys, *op.args)
-            elif kind == "put":
-                key, (value, ttl_ms) = op.keys[0], op.args
-                pipe.set(key, value, px=max(1, int(ttl_ms)))
+            elif kind == "put":  # a value with its TTL; with an index, its id listed too
+                key, value, ttl = op.keys[0], op.args[0], max(1, int(op.args[1]))
+                pipe.set(key, value, px=ttl)
+                if len(op.keys) > 1:
+                    index, member, score = op.keys[1], op.args[2], float(op.args[3])
+                    pipe.zadd(index, {member: score})
+                    pipe.zremrangebyscore(index, "-inf", score - ttl / 1000)
+                    pipe.pexpire(index, ttl)
             elif kind == "delete":
                 pipe.delete(*op.keys)
             else:
@@ -300,14 +318,15 @@ class RedisBackend(Backend):
         }
 
     async def reset(self) -> None:
-        keep = {self.key("journal", "id"), self.key("rules", "base"), self.key("rules", "version")}
+        keep = {self.key("journal", "id"), self.key("rules", "version")}
+        rules = self.key("rules", "")
         self._added_texts = []  # before the others hear of it (see rules_changed)
         try:
             await self.flush()
             batch: list[bytes] = []
             async for found in self.client.scan_iter(match=self.key("*"), count=1000):
                 name = found.decode() if isinstance(found, bytes) else str(found)
-                if name not in keep:
+                if name not in keep and not (name.startswith(rules) and name.endswith(":base")):
                     batch.append(found)
                 if len(batch) >= 500:
                     await self.client.unlink(*batch)
@@ -323,7 +342,20 @@ class RedisBackend(Backend):
 
     # --- rules added over HTTP ------------------------------------------------------------
 
+    def _rules_key(self, part: str) -> str:
+        """The key of the rules put (``base``) or added (``added``) over HTTP while the
+        config file in force here was the one it is now: rules put or added over a file
+        are dropped when the file changes (as on one server), and a replica started with
+        another file (a new ConfigMap) does not apply them."""
+        services = self._services
+        digest = services.store.file_digest if services is not None else "-"
+        if digest != self._file:
+            self._file = digest
+            self._base_text, self._added_texts, self._version = None, [], None
+        return self.key("rules", digest, part)
+
     async def rules_changed(self, kind: str, text: str) -> None:
+        base_key, added_key = self._rules_key("base"), self._rules_key("added")
         # What this replica applied is known before the others are told: its follower
         # then finds nothing new in its own change.
         before = (self._base_text, list(self._added_texts))
@@ -333,10 +365,10 @@ class RedisBackend(Backend):
             self._added_texts.append(text)
         pipe = self.client.pipeline(transaction=True)
         if kind == "replace":
-            pipe.set(self.key("rules", "base"), text)
-            pipe.delete(self.key("rules", "added"))
+            pipe.set(base_key, text)
+            pipe.delete(added_key)
         else:
-            pipe.rpush(self.key("rules", "added"), text)
+            pipe.rpush(added_key, text)
         pipe.incr(self.key("rules", "version"))
         pipe.publish(self.key("events"), b"rules")
         try:
@@ -359,7 +391,9 @@ class RedisBackend(Backend):
                     message = await pubsub.get_message(
                         ignore_subscribe_messages=True, timeout=self.timeout / 2
                     )
-                    if message is not None:  # rules put, added, or reset
+                    services = self._services
+                    reloaded = services is not None and services.store.file_digest != self._file
+                    if message is not None or reloaded:  # rules put, added; a reset
                         await self._sync_rules()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
@@ -375,10 +409,11 @@ class RedisBackend(Backend):
         services = self._services
         if services is None:
             return
+        base_key, added_key = self._rules_key("base"), self._rules_key("added")
         pipe = self.client.pipeline(transaction=True)
         pipe.get(self.key("rules", "version"))
-        pipe.get(self.key("rules", "base"))
-        pipe.lrange(self.key("rules", "added"), 0, -1)
+        pipe.get(base_key)
+        pipe.lrange(added_key, 0, -1)
         version, base, added = await pipe.execute()
         if version == self._version and version is not None:
             return

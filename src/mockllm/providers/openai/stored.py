@@ -22,6 +22,7 @@ used forgotten first. docs/chat-store.md is the user's guide.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from ...core.types import Completion
 from ...serving import Turn
 from ...state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ...state.bounded import BoundedStore
+from ...state.shared import Backend, Op, fetch, stage, ttl_ms
 from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
 from .errors import invalid_request
@@ -99,6 +101,83 @@ class ChatStore(BoundedStore[StoredCompletion]):
         found.size = _size(found.body, found.messages)
         self._entries.resize(completion_id, found.size)
         return found.body
+
+    def shared(self, backend: Backend) -> SharedChatStore:
+        """This store's counterpart in ``backend``, shared by every worker and replica
+        (the app factory swaps it in with a shared state back-end)."""
+        return SharedChatStore(backend, self.capacity, self.limits)
+
+
+class SharedChatStore(ChatStore):
+    """Stored chat completions in a shared state back-end (Redis): stored through one
+    replica, listed, read, updated and deleted through any other.
+
+    Each completion is kept as JSON under its id for ``limits.store_ttl_seconds`` (one
+    bigger than ``limits.store_max_bytes`` is not kept), and listed through an index of
+    ids by creation time; how many are kept is Redis's memory to bound, not ``capacity``.
+    """
+
+    def __init__(
+        self, backend: Backend, capacity: int = DEFAULT_CAPACITY, limits: Limits | None = None
+    ) -> None:
+        super().__init__(capacity, limits)
+        self.backend = backend
+        self._prefix = backend.key("kv", STATE, "completion", "")
+        self._index = backend.key("kv", STATE, "index")
+
+    @staticmethod
+    def _load(raw: bytes) -> StoredCompletion | None:
+        try:
+            data = orjson.loads(raw)
+            return StoredCompletion(
+                data["id"], data["body"], tuple(data["messages"]), data.get("created", 0.0)
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return None
+
+    def get(self, key: str) -> StoredCompletion | None:
+        raw = fetch(Op("get", (self._prefix + key,)))
+        return None if raw is None else self._load(raw)
+
+    def completions(self) -> list[StoredCompletion]:
+        found = (self._load(raw) for raw in fetch(Op("list", (self._index, self._prefix))))
+        return [c for c in found if c is not None]
+
+    def put(self, stored: StoredCompletion) -> None:
+        stored.created = time.time()
+        raw = orjson.dumps(
+            {
+                "id": stored.id,
+                "body": stored.body,
+                "messages": stored.messages,
+                "created": stored.created,
+            }
+        )
+        if len(raw) + _OVERHEAD > self.limits.store_max_bytes:
+            return
+        ttl = ttl_ms(self.limits.store_ttl_seconds)
+        keys = (self._prefix + stored.id, self._index)
+        stage(self.backend, Op("put", keys, (raw, ttl, stored.id, stored.created)))
+
+    def update_metadata(self, completion_id: str, metadata: dict[str, str]) -> Json | None:
+        found = self.get(completion_id)
+        if found is None:
+            return None
+        found.body = found.body | {"metadata": metadata}
+        self.put(found)
+        return found.body
+
+    def delete(self, key: str) -> bool:
+        return bool(fetch(Op("delete", (self._prefix + key, self._index), (key,))))
+
+    def clear(self) -> None:
+        """Nothing here: ``POST /-/reset`` deletes the shared keys."""
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": 0, "bytes": 0}
+
+    def __len__(self) -> int:
+        return 0
 
 
 def factory(capacity: int = DEFAULT_CAPACITY) -> Callable[[Limits], ChatStore]:
