@@ -353,3 +353,20 @@ def test_hostile_rule_bodies_are_400s_and_the_server_goes_on(server: MockServer)
         model="gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}]
     )
     assert reply.choices[0].message.content == "Paris."
+
+
+def test_a_method_an_admin_url_does_not_serve_gets_a_json_405_naming_the_allowed_ones() -> None:
+    with MockServer(config_text=CONFIG) as server:
+        for method, path, allowed in (
+            ("PATCH", "/-/rules", "GET, HEAD, POST, PUT"),
+            ("GET", "/-/reset", "POST"),
+            ("POST", "/-/health", "GET, HEAD"),
+            ("POST", "/metrics", "GET, HEAD"),
+        ):
+            answer = httpx.request(method, server.url + path)
+            assert answer.status_code == 405, (method, path)
+            assert answer.headers["allow"] == allowed
+            assert answer.json()["error"]["type"] == "method_not_allowed"
+            assert method in answer.json()["error"]["message"]
+        # and the URLs still serve their own methods
+        assert httpx.post(server.url + "/-/reset").status_code == 200

@@ -204,15 +204,45 @@ def routes(services: Services) -> list[BaseRoute]:
         )
 
     return [
-        Route("/-/health", health, methods=["GET"]),
-        Route("/-/ready", guarded(services, ready), methods=["GET"]),
-        Route("/-/requests", guarded(services, requests), methods=["GET", "DELETE"]),
-        Route("/-/rules", guarded(services, rules), methods=["GET", "PUT", "POST"]),
-        Route("/-/reset", guarded(services, reset), methods=["POST"]),
-        Route("/-/stats", guarded(services, stats), methods=["GET"]),
-        *metrics.routes(services),
-        *dashboard.routes(services),
+        *(
+            Route(route.path, only(route.methods or set(), route.endpoint), methods=ANY_METHOD)
+            for route in (
+                Route("/-/health", health, methods=["GET"]),
+                Route("/-/ready", guarded(services, ready), methods=["GET"]),
+                Route("/-/requests", guarded(services, requests), methods=["GET", "DELETE"]),
+                Route("/-/rules", guarded(services, rules), methods=["GET", "PUT", "POST"]),
+                Route("/-/reset", guarded(services, reset), methods=["POST"]),
+                Route("/-/stats", guarded(services, stats), methods=["GET"]),
+                *metrics.routes(services),
+                *dashboard.routes(services),
+            )
+            if isinstance(route, Route)
+        )
     ]
 
 
-__all__ = ["MAX_RULES_BODY", "guarded", "health", "routes"]
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+"""What a ``/-/`` route takes in, to answer a method it does not serve with a JSON 405."""
+
+
+def only(methods: set[str], handler: Handler) -> Handler:
+    """``handler`` for ``methods`` (HEAD with GET); another method gets a JSON 405 with
+    ``Allow`` (mockllm's own error shape, not a plain-text page)."""
+    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
+
+    async def endpoint(request: Request) -> Response:
+        if request.method not in allowed:
+            response = error(
+                405,
+                f"Method {request.method} not allowed for {request.url.path}; "
+                f"allowed: {', '.join(sorted(allowed))}.",
+                "method_not_allowed",
+            )
+            response.headers["allow"] = ", ".join(sorted(allowed))
+            return response
+        return await handler(request)
+
+    return endpoint
+
+
+__all__ = ["MAX_RULES_BODY", "guarded", "health", "only", "routes"]

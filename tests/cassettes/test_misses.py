@@ -245,3 +245,15 @@ def test_an_unreachable_upstream_is_a_502_in_the_dialects_envelope(tmp_path: Pat
     assert response.json()["type"] == "error"
     assert "the upstream" in response.json()["error"]["message"]
     assert cassette_files(tmp_path) == []
+
+
+def test_replaying_a_folder_that_is_not_there_fails_at_start_saying_so(tmp_path: Path) -> None:
+    from mockllm.cassettes import CassetteError
+
+    missing = tmp_path / "typo"
+    with pytest.raises(CassetteError, match="does not exist: nothing to replay"):
+        replayer(missing)
+    afile = tmp_path / "a-file.yml"
+    afile.write_text("x: 1\n")
+    with pytest.raises(CassetteError, match="is not a folder"):
+        replayer(afile)

@@ -47,6 +47,12 @@ def from_settings(settings: Settings, dialects: Sequence[str]) -> Cassettes | No
         if settings.record:
             raise CassetteError(["recording needs a cassette folder (--cassettes DIR)"])
         return None
+    folder = settings.cassettes
+    if not settings.record and settings.on_miss != "record" and not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise CassetteError(
+            [f"{folder} {what}: nothing to replay (mockllm record --cassettes {folder} records)"]
+        )
     return build(
         settings.cassettes,
         dialects,
