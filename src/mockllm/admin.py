@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 from . import dashboard, metrics
 from .core.errors import MockError
 from .journal import FILTERS, jsonl
-from .rules.loader import ConfigError, LoadedConfig
+from .rules.loader import ConfigError, LoadedConfig, parse_config
 
 if TYPE_CHECKING:
     from .services import Services
@@ -171,15 +171,17 @@ def routes(services: Services) -> list[BaseRoute]:
         text = await _config_text(request)
         if isinstance(text, Response):
             return text
+        kind, source = (
+            ("replace", "PUT /-/rules") if request.method == "PUT" else ("add", "POST /-/rules")
+        )
         try:  # parsed in a thread: a big config does not stop the traffic
-            if request.method == "PUT":
-                config = await asyncio.to_thread(store.replace, text)
-            else:
-                config = await asyncio.to_thread(store.add, text)
+            if backend.shared:  # checked, then shared (a 503 changes nothing), then applied
+                await asyncio.to_thread(parse_config, text, source, store.limits)
+                await backend.rules_changed(kind, text)
+            apply = store.replace if kind == "replace" else store.add
+            config = await asyncio.to_thread(apply, text, source)
         except ConfigError as exc:
             return _problems(exc)
-        # the other replicas apply it too (a shared state)
-        await backend.rules_changed("replace" if request.method == "PUT" else "add", text)
         return JSONResponse(_summary(config))
 
     async def reset(_request: Request) -> Response:

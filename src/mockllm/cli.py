@@ -388,7 +388,18 @@ def _run(overrides: dict[str, object]) -> int:
     for key, value in overrides.items():
         if value is not None:
             os.environ[f"MOCKLLM_{key.upper()}"] = str(value)
-    settings = Settings()
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  MOCKLLM_{'_'.join(str(p) for p in e['loc']).upper()}={e['input']!r}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        print(f"mockllm: invalid settings\n{problems}", file=sys.stderr)
+        return 1
     # mockllm's own loggers (start-up, one line per request, config reloads, errors) print
     # like uvicorn's.
     from .logs import use_in

@@ -150,6 +150,18 @@ class Settings(BaseModel):
         if text.lower() == "memory":
             return "memory"
         if text.split("://", 1)[0].lower() in ("redis", "rediss", "unix") and "://" in text:
+            from urllib.parse import urlsplit
+
+            from redis.connection import parse_url
+
+            try:
+                parse_url(text)  # type: ignore[no-untyped-call]
+                parts = urlsplit(text)
+                path = parts.path.strip("/")
+                if parts.scheme.lower() != "unix" and path and not path.isdigit():
+                    raise ValueError(f"the database is a number (/0), not {path!r}")
+            except ValueError as exc:
+                raise ValueError(f"{exc} (a Redis URL: redis://host:6379/0)") from None
             return text
         raise ValueError("memory, or a Redis URL: redis://host:6379/0 (rediss://, unix://)")
 

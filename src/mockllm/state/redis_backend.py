@@ -288,6 +288,10 @@ class RedisBackend(Backend):
 
     async def start(self, services: Services) -> None:
         self._services = services
+        try:  # the rules put or added over HTTP, before the first request is served
+            await asyncio.wait_for(self._sync_rules(), self.timeout)
+        except Exception as exc:  # Redis away: the follower applies them once it is back
+            self._failed(exc)
         self._follower = asyncio.create_task(self._follow(), name="mockllm-state-follow")
 
     async def stop(self) -> None:
@@ -421,7 +425,7 @@ class RedisBackend(Backend):
         if base is not None:
             text = base.decode("utf-8")
             if text != self._base_text:
-                await asyncio.to_thread(store.replace, text, "PUT /-/rules (shared)")
+                await asyncio.to_thread(store.replace, text, "PUT /-/rules")
                 self._base_text, self._added_texts = text, []
         texts = [t.decode("utf-8") for t in added]
         if texts != self._added_texts:
@@ -432,7 +436,7 @@ class RedisBackend(Backend):
                 store.clear_added()
                 new = texts
             for text in new:
-                await asyncio.to_thread(store.add, text, "POST /-/rules (shared)")
+                await asyncio.to_thread(store.add, text, "POST /-/rules")
             self._added_texts = texts
         self._version = version
         self._back()
