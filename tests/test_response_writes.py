@@ -1,6 +1,8 @@
 """How an answer reaches the socket: the guarded httptools protocol's request cycle
 (:class:`mockllm.server.JoinedHeadCycle`) writes the same bytes as uvicorn's own cycle, and
-a whole answer (``content-length``) in one write, head and body together.
+a whole answer (``content-length``) in one write, head and body together; and a kept-alive
+connection closes ``timeout_keep_alive`` seconds after its last answer, as uvicorn's does,
+with one timer per connection rather than one per request.
 
 Each case sends the same ASGI messages through uvicorn's ``RequestResponseCycle`` and
 through mockllm's, over a transport that records its writes, and compares what each wrote,
@@ -273,3 +275,112 @@ def test_a_real_server_answers_whole_in_one_segment() -> None:
                 )
                 assert head.startswith(b"HTTP/1.1 200 OK")
                 assert len(rest) == length and b"hi there" in rest
+
+
+# --- keep-alive: one timer per connection ---------------------------------------------------
+
+
+class FakeLoop:
+    """A loop clock that only moves when told, and the timers armed on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.timers: list[tuple[float, Any, FakeTimer]] = []
+        self.armed = 0
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Any) -> FakeTimer:
+        timer = FakeTimer()
+        self.timers.append((self.now + delay, callback, timer))
+        self.armed += 1
+        return timer
+
+    def advance(self, to: float) -> None:
+        """Move the clock to ``to``, running the timers due on the way, in order."""
+        while True:
+            due = sorted(
+                (t for t in self.timers if t[0] <= to and not t[2].cancelled), key=lambda t: t[0]
+            )
+            if not due:
+                break
+            when, callback, timer = due[0]
+            self.timers.remove(due[0])
+            self.now = when
+            callback()
+        self.now = to
+
+    def pending(self) -> list[float]:
+        return sorted(when for when, _, timer in self.timers if not timer.cancelled)
+
+
+class FakeTimer:
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def _idle_protocol(keep_alive: float = 5.0) -> tuple[Any, FakeLoop, Recorder]:
+    from collections import deque
+    from types import SimpleNamespace
+
+    from mockllm.server import GuardedHttpToolsProtocol
+
+    protocol: Any = object.__new__(GuardedHttpToolsProtocol)
+    loop, transport = FakeLoop(), Recorder()
+    protocol.loop = loop
+    protocol.transport = transport
+    protocol.timeout_keep_alive = keep_alive
+    protocol.server_state = SimpleNamespace(total_requests=0)
+    protocol.flow = SimpleNamespace(resume_reading=lambda: None)
+    protocol.pipeline = deque()
+    return protocol, loop, transport
+
+
+def test_an_idle_connection_closes_keep_alive_seconds_after_its_last_answer() -> None:
+    protocol, loop, transport = _idle_protocol()
+    protocol.on_response_complete()  # t = 0
+    loop.advance(1.0)
+    protocol._unset_keepalive_if_required()  # the next request arrives
+    loop.advance(2.0)
+    protocol.on_response_complete()  # ... and is answered: idle from t = 2
+    assert loop.armed == 1  # the timer armed at t = 0 still stands
+    loop.advance(6.9)
+    assert not transport.closed  # the first timer found it idle for 3 s only: re-armed
+    loop.advance(7.0)
+    assert transport.closed
+    assert protocol.server_state.total_requests == 2
+
+
+def test_a_busy_connection_is_not_closed_and_its_next_answer_arms_the_timer() -> None:
+    protocol, loop, transport = _idle_protocol()
+    protocol.on_response_complete()
+    loop.advance(1.0)
+    protocol._unset_keepalive_if_required()  # a long request from t = 1
+    loop.advance(20.0)
+    assert not transport.closed and loop.pending() == []
+    protocol.on_response_complete()
+    assert loop.pending() == [25.0]
+    loop.advance(25.0)
+    assert transport.closed
+
+
+def test_many_quick_requests_arm_few_timers() -> None:
+    protocol, loop, transport = _idle_protocol()
+    for request in range(1000):
+        loop.advance(request * 0.01)
+        protocol._unset_keepalive_if_required()
+        protocol.on_response_complete()
+    assert loop.armed <= 4 and not transport.closed
+    loop.advance(9.99 + 5.0)
+    assert transport.closed
+
+
+def test_a_closing_connection_arms_no_timer() -> None:
+    protocol, loop, transport = _idle_protocol()
+    transport.closed = True
+    protocol.on_response_complete()
+    assert loop.armed == 0

@@ -357,6 +357,10 @@ if HAVE_HTTPTOOLS:
         # True from a request's last byte (or the connection's start) to the next
         # request's complete headers: the bytes read are counted (set per instance).
         _in_head = True
+        # Keep-alive: when the connection's last answer was completed (None: a request is
+        # in progress), and the one timer that checks it (see on_response_complete).
+        _idle_since: float | None = None
+        _idle_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -366,7 +370,45 @@ if HAVE_HTTPTOOLS:
         def connection_lost(self, exc: Exception | None) -> None:
             self._guard_lost()
             self._held.head = None
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
             super().connection_lost(exc)
+
+        def _unset_keepalive_if_required(self) -> None:
+            # uvicorn cancels its keep-alive timer here (each read, each answer): the
+            # connection is busy, which the timer finds out when it fires.
+            self._idle_since = None
+
+        def on_response_complete(self) -> None:
+            """uvicorn's, but a kept-alive connection goes idle without a timer made and
+            cancelled per request: one timer per connection, armed when none is, checks
+            when it fires whether the connection has been idle ``timeout_keep_alive``
+            seconds (then closes it, as uvicorn does), is busy (then the next answer arms
+            it again) or became idle later (then it waits the time left)."""
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self._idle_since = None
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+                return
+            self._idle_since = self.loop.time()
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle)
+
+        def _idle(self) -> None:
+            self._idle_timer = None
+            since = self._idle_since
+            if since is None or self.transport.is_closing():
+                return
+            left = since + self.timeout_keep_alive - self.loop.time()
+            if left > 0:
+                self._idle_timer = self.loop.call_later(left, self._idle)
+            else:
+                self.timeout_keep_alive_handler()
 
         def data_received(self, data: bytes) -> None:
             if not self._in_head:
