@@ -45,6 +45,9 @@ class Recorder:
     def close(self) -> None:
         self.closed = True
 
+    def write_eof(self) -> None:
+        self.writes.append(b"<eof>")
+
     def is_closing(self) -> bool:
         return self.closed
 
@@ -240,6 +243,83 @@ def test_a_held_head_goes_out_before_the_connection_closes() -> None:
     held.close()
     assert recorder.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"]
     assert recorder.closed and held.head is None
+
+
+class SoonLoop:
+    """A loop that runs its ``call_soon`` callbacks when told."""
+
+    def __init__(self) -> None:
+        self.soon: list[Any] = []
+
+    def call_soon(self, callback: Any) -> None:
+        self.soon.append(callback)
+
+    def run(self) -> None:
+        soon, self.soon = self.soon, []
+        for callback in soon:
+            callback()
+
+
+def _deferring() -> tuple[HeldHead, SoonLoop, Recorder]:
+    recorder, loop = Recorder(), SoonLoop()
+    return HeldHead(recorder, loop), loop, recorder  # type: ignore[arg-type]
+
+
+def test_a_whole_answer_goes_out_at_the_end_of_the_round() -> None:
+    held, loop, recorder = _deferring()
+    held.head = b"HEAD\r\n\r\n"
+    held.write(b"body")
+    assert recorder.writes == []
+    loop.run()
+    assert recorder.writes == [b"HEAD\r\n\r\nbody"]
+    loop.run()
+    assert recorder.writes == [b"HEAD\r\n\r\nbody"]
+
+
+def test_what_follows_a_deferred_answer_keeps_its_place() -> None:
+    held, loop, recorder = _deferring()
+    held.head = b"H1 "
+    held.write(b"one")
+    held.write(b"more of one")  # the rest of a body in pieces
+    held.head = b"H2 "  # the next (pipelined) answer
+    held.write(b"two")
+    held.write(b"431 of a third request")  # the protocol's own write
+    held.write_eof()
+    loop.run()
+    assert recorder.writes == [
+        b"H1 one",
+        b"more of one",
+        b"H2 two",
+        b"431 of a third request",
+        b"<eof>",
+    ]
+    held.head = b"H3 "
+    held.write(b"three")
+    held.close()
+    assert recorder.writes[-1] == b"H3 three" and recorder.closed
+    loop.run()
+    assert recorder.writes[-1] == b"H3 three"
+
+
+def test_a_large_answer_is_not_deferred() -> None:
+    held, loop, recorder = _deferring()
+    held.head = b"HEAD "
+    held.write(b"x" * (HeldHead.JOIN_BYTES + 1))
+    assert recorder.writes == [b"HEAD ", b"x" * (HeldHead.JOIN_BYTES + 1)]
+
+
+def test_a_deferred_answer_is_dropped_with_its_connection() -> None:
+    held, loop, recorder = _deferring()
+    held.head = b"HEAD "
+    held.write(b"body")
+    held.drop()
+    loop.run()
+    assert recorder.writes == []
+    held.head = b"HEAD "
+    held.write(b"body")
+    recorder.closed = True  # closed under it (the peer went away)
+    loop.run()
+    assert recorder.writes == []
 
 
 def test_response_head_declines_what_uvicorn_treats_itself() -> None:

@@ -23,7 +23,9 @@ kept-alive request whose headers take more than one read).
 
 The httptools protocol's request cycles (:class:`JoinedHeadCycle`) write a response's head
 in C rather than header by header, and a whole answer's head and body in one write (one
-system call and one TCP segment instead of two); the bytes on the wire are uvicorn's.
+system call and one TCP segment instead of two), at the end of the event loop's round of
+callbacks (:class:`HeldHead`): the answers of one round leave together, waking the client
+side once. The bytes on the wire, and their order, are uvicorn's.
 """
 
 from __future__ import annotations
@@ -214,37 +216,72 @@ def _peer(client: tuple[str, int] | None) -> str:
 
 
 class HeldHead:
-    """A connection's transport as its request cycles see it: the head of a whole answer
-    (one with ``content-length``), once :attr:`head` holds it, goes out with the first
-    write of the body, or before the connection closes: the same bytes on the wire, one
-    write (one system call, one TCP segment) instead of two. Anything else is the
+    """A connection's transport as its protocol and request cycles see it: the head of a
+    whole answer (one with ``content-length``), once :attr:`head` holds it, goes out with
+    the first write of the body, or before the connection closes: the same bytes on the
+    wire, one write (one system call, one TCP segment) instead of two.
+
+    With ``loop``, that write of a whole answer is itself deferred to the end of the
+    loop's current round of callbacks (``call_soon``): the answers made in one round go
+    out together, after the round's work, so the client side is woken once per round
+    rather than once per answer. Any other write, ``write_eof`` and ``close`` write what
+    is pending first: the connection's bytes keep their order. Anything else is the
     transport's."""
 
-    __slots__ = ("transport", "head")
+    __slots__ = ("transport", "head", "pending", "loop")
 
     JOIN_BYTES = 64 * 1024
-    """Largest body joined to the head in one buffer; a larger one is written after it."""
+    """Largest body joined to the head in one buffer; a larger one is written after it
+    (at once)."""
 
-    def __init__(self, transport: asyncio.Transport) -> None:
+    def __init__(
+        self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.transport = transport
+        self.loop = loop
         self.head: bytes | None = None
+        self.pending: bytes | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self.pending is not None:
+            self.flush()
         head = self.head
         if head is not None:
             self.head = None
             if len(data) <= self.JOIN_BYTES:
-                self.transport.write(b"".join((head, data)))
+                joined = b"".join((head, data))
+                if self.loop is None:
+                    self.transport.write(joined)
+                else:
+                    self.pending = joined
+                    self.loop.call_soon(self.flush)
                 return
             self.transport.write(head)
         self.transport.write(data)
 
+    def flush(self) -> None:
+        """Write the deferred answer, if any (nothing once the connection is closing)."""
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            if not self.transport.is_closing():
+                self.transport.write(pending)
+
+    def write_eof(self) -> None:
+        self.flush()
+        self.transport.write_eof()
+
     def close(self) -> None:
+        self.flush()
         head = self.head
         if head is not None:
             self.head = None
             self.transport.write(head)
         self.transport.close()
+
+    def drop(self) -> None:
+        """Forget what is held or pending (the connection is lost)."""
+        self.head = self.pending = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.transport, name)
@@ -364,12 +401,15 @@ if HAVE_HTTPTOOLS:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self._held = HeldHead(transport)
+            # Every write of the connection, the protocol's and its cycles', goes through
+            # the held head's transport, so that a deferred answer keeps its place.
+            self._held = HeldHead(transport, self.loop)
+            self.transport = self._held  # type: ignore[assignment]
             self._arm_head_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._guard_lost()
-            self._held.head = None
+            self._held.drop()
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
                 self._idle_timer = None
@@ -457,8 +497,7 @@ if HAVE_HTTPTOOLS:
             _headers_complete(self)
             cycle = self.cycle
             if type(cycle) is RequestResponseCycle:  # not an upgrade: the cycle just made
-                cycle.__class__ = JoinedHeadCycle
-                cycle.transport = self._held  # type: ignore[assignment]
+                cycle.__class__ = JoinedHeadCycle  # its transport is the held head's
 
         def on_message_complete(self) -> None:
             _message_complete(self)
