@@ -167,10 +167,13 @@ class Engine:
         facts = outcome.current()  # noted directly (outcome.note): this runs on every request
         if facts is not None and request.model is not None:
             facts.model = request.model
-        model = self.resolve_model(request.provider, request.model)
         snapshot = self.store.current
-        if snapshot.models.get(request.provider, request.model) is not None:
+        known = snapshot.models.get(request.provider, request.model)
+        if known is not None:  # what resolve_model gives, without a second look-up
+            model = known
             check_capabilities(request, model)
+        else:
+            model = self.resolve_model(request.provider, request.model)
         prompt_tokens = self.prompt_tokens(request, model)
         if prompt_tokens > model.context_window:
             raise MockError(

@@ -20,6 +20,12 @@ Idle kept-alive connections are closed by uvicorn after ``limits.keep_alive_seco
 (``timeout_keep_alive``). The checks cost one integer subtraction and comparison per read
 while a request's headers are incomplete, and one timer per connection (one more per
 kept-alive request whose headers take more than one read).
+
+The httptools protocol's request cycles (:class:`JoinedHeadCycle`) write a response's head
+in C rather than header by header, and a whole answer's head and body in one write (one
+system call and one TCP segment instead of two), at the end of the event loop's round of
+callbacks (:class:`HeldHead`): the answers of one round leave together, waking the client
+side once. The bytes on the wire, and their order, are uvicorn's.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import asyncio
 import errno
 import functools
 import logging
+import re
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -208,13 +215,175 @@ def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "a client"
 
 
+class HeldHead:
+    """A connection's transport as its protocol and request cycles see it: the head of a
+    whole answer (one with ``content-length``), once :attr:`head` holds it, goes out with
+    the first write of the body, or before the connection closes: the same bytes on the
+    wire, one write (one system call, one TCP segment) instead of two.
+
+    With ``loop``, that write of a whole answer is itself deferred to the end of the
+    loop's current round of callbacks (``call_soon``): the answers made in one round go
+    out together, after the round's work, so the client side is woken once per round
+    rather than once per answer. Any other write, ``write_eof`` and ``close`` write what
+    is pending first: the connection's bytes keep their order. Anything else is the
+    transport's."""
+
+    __slots__ = ("transport", "head", "pending", "loop")
+
+    JOIN_BYTES = 64 * 1024
+    """Largest body joined to the head in one buffer; a larger one is written after it
+    (at once)."""
+
+    def __init__(
+        self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.head: bytes | None = None
+        self.pending: bytes | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self.pending is not None:
+            self.flush()
+        head = self.head
+        if head is not None:
+            self.head = None
+            if len(data) <= self.JOIN_BYTES:
+                joined = b"".join((head, data))
+                if self.loop is None:
+                    self.transport.write(joined)
+                else:
+                    self.pending = joined
+                    self.loop.call_soon(self.flush)
+                return
+            self.transport.write(head)
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write the deferred answer, if any (nothing once the connection is closing)."""
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            if not self.transport.is_closing():
+                self.transport.write(pending)
+
+    def write_eof(self) -> None:
+        self.flush()
+        self.transport.write_eof()
+
+    def close(self) -> None:
+        self.flush()
+        head = self.head
+        if head is not None:
+            self.head = None
+            self.transport.write(head)
+        self.transport.close()
+
+    def drop(self) -> None:
+        """Forget what is held or pending (the connection is lost)."""
+        self.head = self.pending = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+_HEADER_LINES = re.compile(
+    rb"(?:[^\x00-\x1f\x7f()<>@,;:\[\]={} \t\\\"A-Z]*: [^\x00-\x08\x0a-\x1f\x7f]*\r\n)*"
+)
+"""Header lines as uvicorn writes them when it accepts them: a name without a character
+its ``HEADER_RE`` refuses (nor an upper-case letter: uvicorn would lower it), a value
+without one its ``HEADER_VALUE_RE`` refuses."""
+_CONTENT_LENGTH = b"\ncontent-length: "
+
+
+def response_head(
+    message: Any, default_headers: list[tuple[bytes, bytes]], status_lines: dict[int, bytes]
+) -> tuple[bytes, int | None] | None:
+    """The status line and header lines (without the closing blank line) that uvicorn's
+    httptools cycle writes for the ``http.response.start`` ``message``, and the value of
+    its first ``content-length`` (None: none); None when the fast way does not apply
+    (any header it would refuse, lower or treat specially: uvicorn's own ``send`` then
+    writes, or refuses, the head). Computed in C: one join, one match."""
+    try:
+        pairs = default_headers + list(message.get("headers", ()))
+        status_line = status_lines[message["status"]]
+        if not pairs:
+            return None
+        head = b"".join((status_line, b"\r\n".join(map(b": ".join, pairs)), b"\r\n"))
+    except Exception:
+        return None
+    if (
+        _HEADER_LINES.fullmatch(head, len(status_line)) is None
+        or head.count(b"\n") != len(pairs) + 1  # a CR LF inside a name or value
+    ):
+        return None
+    if b"\ntransfer-encoding: " in head or b"\nconnection: " in head:
+        return None
+    at = head.find(_CONTENT_LENGTH)
+    if at < 0:
+        return head, None
+    start = at + len(_CONTENT_LENGTH)
+    try:
+        length = int(head[start : head.index(b"\r", start)].decode())
+    except ValueError:
+        return None
+    return head, length
+
+
 if HAVE_HTTPTOOLS:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.protocols.http.httptools_impl import (
+        STATUS_LINE,
+        HttpToolsProtocol,
+        RequestResponseCycle,
+    )
 
     # The parent's methods, called directly: cheaper than super() on the per-request path.
     _feed = HttpToolsProtocol.data_received
     _headers_complete = HttpToolsProtocol.on_headers_complete
     _message_complete = HttpToolsProtocol.on_message_complete
+    _cycle_send = RequestResponseCycle.send
+
+    class JoinedHeadCycle(RequestResponseCycle):
+        """uvicorn's httptools request cycle, writing the head of a response in C
+        (:func:`response_head`) and, for a whole answer (``content-length``), in the same
+        write as its body (:class:`HeldHead`). What reaches the wire is what uvicorn
+        writes; whatever the fast way does not cover is uvicorn's own ``send``."""
+
+        async def send(self, message: Any) -> None:
+            if (
+                self.response_started
+                or self.access_log
+                or self.disconnected
+                or self.flow.write_paused
+                or message["type"] != "http.response.start"
+            ):
+                return await _cycle_send(self, message)
+            found = response_head(message, self.default_headers, STATUS_LINE)
+            if found is None:
+                return await _cycle_send(self, message)
+            head, length = found
+            self.response_started = True
+            self.waiting_for_100_continue = False
+            if length is not None:
+                self.expected_content_length = length
+                self.chunked_encoding = False
+            if not self.keep_alive:
+                head += b"connection: close\r\n"
+            status = message["status"]
+            if self.chunked_encoding is None and self.scope["method"] != "HEAD":
+                if status not in (204, 304):
+                    self.chunked_encoding = True
+                    head += b"transfer-encoding: chunked\r\n"
+            head += b"\r\n"
+            transport: Any = self.transport
+            if (
+                self.chunked_encoding is False
+                and type(transport) is HeldHead
+                and self.scope["method"] != "HEAD"
+            ):
+                transport.head = head  # written with the body
+            else:
+                transport.write(head)
 
     class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
         """uvicorn's httptools protocol with a header budget and a header deadline (see the
@@ -225,14 +394,61 @@ if HAVE_HTTPTOOLS:
         # True from a request's last byte (or the connection's start) to the next
         # request's complete headers: the bytes read are counted (set per instance).
         _in_head = True
+        # Keep-alive: when the connection's last answer was completed (None: a request is
+        # in progress), and the one timer that checks it (see on_response_complete).
+        _idle_since: float | None = None
+        _idle_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            # Every write of the connection, the protocol's and its cycles', goes through
+            # the held head's transport, so that a deferred answer keeps its place.
+            self._held = HeldHead(transport, self.loop)
+            self.transport = self._held  # type: ignore[assignment]
             self._arm_head_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._guard_lost()
+            self._held.drop()
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
             super().connection_lost(exc)
+
+        def _unset_keepalive_if_required(self) -> None:
+            # uvicorn cancels its keep-alive timer here (each read, each answer): the
+            # connection is busy, which the timer finds out when it fires.
+            self._idle_since = None
+
+        def on_response_complete(self) -> None:
+            """uvicorn's, but a kept-alive connection goes idle without a timer made and
+            cancelled per request: one timer per connection, armed when none is, checks
+            when it fires whether the connection has been idle ``timeout_keep_alive``
+            seconds (then closes it, as uvicorn does), is busy (then the next answer arms
+            it again) or became idle later (then it waits the time left)."""
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self._idle_since = None
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+                return
+            self._idle_since = self.loop.time()
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle)
+
+        def _idle(self) -> None:
+            self._idle_timer = None
+            since = self._idle_since
+            if since is None or self.transport.is_closing():
+                return
+            left = since + self.timeout_keep_alive - self.loop.time()
+            if left > 0:
+                self._idle_timer = self.loop.call_later(left, self._idle)
+            else:
+                self.timeout_keep_alive_handler()
 
         def data_received(self, data: bytes) -> None:
             if not self._in_head:
@@ -279,6 +495,9 @@ if HAVE_HTTPTOOLS:
             if self._head_timer is not None:
                 self._disarm_head_timer()
             _headers_complete(self)
+            cycle = self.cycle
+            if type(cycle) is RequestResponseCycle:  # not an upgrade: the cycle just made
+                cycle.__class__ = JoinedHeadCycle  # its transport is the held head's
 
         def on_message_complete(self) -> None:
             _message_complete(self)

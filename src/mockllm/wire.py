@@ -52,6 +52,11 @@ any other stream (a plugin's, a stored response replayed) by the same rule."""
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 
 
+_SCANNED_HEADERS = 16
+"""Up to this many request headers, :meth:`RawHeaders.get` reads the raw list; past it
+the headers are decoded into a dict once."""
+
+
 class RawHeaders(Mapping[str, str]):
     """Request headers, decoded into a dict only when first looked at (most requests
     never look). Names are lower-case, as ASGI servers give them."""
@@ -80,6 +85,17 @@ class RawHeaders(Mapping[str, str]):
         return key in self._decoded()
 
     def get(self, key: str, default: Any = None) -> Any:
+        # A look-up or two per request: read from the raw list (the last of repeated
+        # names, as the decoded dict has it) rather than decode every header.
+        if self._dict is None and len(self._raw) <= _SCANNED_HEADERS:
+            try:
+                name = key.encode("latin-1")
+            except (AttributeError, UnicodeEncodeError):  # no header name decodes to it
+                return default
+            for raw_name, value in reversed(self._raw):
+                if raw_name == name:
+                    return value.decode("latin-1")
+            return default
         return self._decoded().get(key, default)
 
     def raw(self, name: bytes) -> bytes | None:
@@ -167,10 +183,13 @@ def _encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     to write (a control character: it would drop the connection instead)."""
     # isprintable() is the fast path (no control character at all), checked on all the
     # values at once; a tab is allowed.
-    if not "".join(headers.values()).isprintable():
+    values = "".join(headers.values())
+    if not values.isprintable():
         for value in headers.values():
             if not value.isprintable() and _BAD_HEADER_VALUE.search(value) is not None:
                 raise ValueError(f"invalid header value {value!r}")
+    if values.isascii() and "".join(headers).isascii():  # the same bytes, a cheaper call
+        return [(k.encode(), v.encode()) for k, v in headers.items()]
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 

@@ -491,6 +491,9 @@ class Tokenizer:
         # Conversations repeat their text turn after turn (system prompts, roles, history):
         # counts of short texts are remembered, bounded.
         self._counts: dict[tuple[str, str], int] = {}
+        # The counting function of each encoding (made once: every request counts; made
+        # anew once tiktoken has loaded the encoding).
+        self._counters: dict[str, Callable[[str], int]] = {}
 
     def preload(self, names: Iterable[str] = ("o200k_base",)) -> threading.Thread:
         """Make counting with ``names`` ready in a background thread (startup must not wait):
@@ -517,6 +520,7 @@ class Tokenizer:
                     log.warning("tiktoken's %s pattern differs: counting with tiktoken", name)
                     self._vocabs[name] = None
                 self._encodings[name] = encoding
+                self._counters.clear()  # counting functions made before use it directly now
         return self._encodings[name]
 
     def _vocab(self, name: str) -> _Vocab | None:
@@ -604,7 +608,11 @@ class Tokenizer:
         return out
 
     def _counter(self, encoding: str) -> Callable[[str], int]:
-        """A counting function for ``encoding`` that remembers the counts of short texts."""
+        """A counting function for ``encoding`` that remembers the counts of short texts
+        (the same function each time once the encoding is loaded)."""
+        made = self._counters.get(encoding)
+        if made is not None:
+            return made
         encode = self._encode_function(encoding)
         counts = self._counts
 
@@ -621,6 +629,8 @@ class Tokenizer:
                 found = counts[key] = len(encode(text))
             return found
 
+        if len(self._counters) < 64:  # encodings are few; names that are not fall back
+            self._counters[encoding] = count
         return count
 
     def count_messages(
@@ -643,7 +653,6 @@ class Tokenizer:
         messages = tuple(messages)
         tools = tuple(tools)
         small = self._counter(encoding)
-        encode = self._encode_function(encoding)
         total = costs.reply_priming
         counted_chars = 0
 
@@ -653,6 +662,7 @@ class Tokenizer:
                 counted_chars += len(text)
                 return small(text)
             got = 0
+            encode = self._encode_function(encoding)
             for start, piece in _chunks(text, LONG_TEXT_CHARS):
                 got += len(encode(piece))
                 if total + got > stop_above:

@@ -150,15 +150,18 @@ class Plan:
     models: Mapping[str, ModelLevel] = field(default_factory=dict)
     profiles: Mapping[str, Latency] = field(default_factory=dict)
     rules_have_knobs: bool = False
+    active: bool = field(init=False, repr=False, compare=False)
+    """Whether any level of the config sets a latency or fault knob (computed once: every
+    generating request asks)."""
 
-    @property
-    def active(self) -> bool:
-        return bool(
+    def __post_init__(self) -> None:
+        active = bool(
             self.latency
             or self.faults
             or self.rules_have_knobs
             or any(m.latency or m.faults for m in self.models.values())
         )
+        object.__setattr__(self, "active", active)
 
     def profile(self, name: str) -> Latency | None:
         """The profile called ``name``: the config's, else a built-in; None if unknown."""

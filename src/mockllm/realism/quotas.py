@@ -78,6 +78,9 @@ class Meter(NamedTuple):
     reset: float
 
 
+_new_meter = tuple.__new__
+
+
 class QuotaView:
     """The buckets of one (API key, model) after a request: what the dialects' rate-limit
     headers report (each family shows its tighter window, minute or day), computed when a
@@ -95,7 +98,8 @@ class QuotaView:
         tight = found[0] if len(found) == 1 else min(found, key=lambda b: b.level / b.limit)
         level, limit = tight.level, tight.limit
         reset = (limit - level) / tight.rate if level < limit else 0.0
-        return Meter(limit, math.floor(level) if level > 0 else 0, reset)
+        # tuple.__new__: the Meter without the Python frame of its __new__ (every answer)
+        return _new_meter(Meter, (limit, math.floor(level) if level > 0 else 0, reset))
 
     @property
     def requests(self) -> Meter:
@@ -306,7 +310,7 @@ def go_duration(seconds: float) -> str:
     """A duration as Go prints one, as OpenAI's ``x-ratelimit-reset-*`` headers do:
     ``120ms``, ``8.64s``, ``6m0s``, ``1h2m3s``."""
     if seconds < 1:
-        return "0s" if seconds <= 0 else f"{max(1, round(seconds * 1000))}ms"
+        return "0s" if seconds <= 0 else _MILLISECONDS[round(seconds * 1000)]
     if seconds < 60:
         return f"{round(seconds, 3):g}s"
     whole = int(seconds)
@@ -314,6 +318,10 @@ def go_duration(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     secs_text = f"{round(secs + seconds - whole, 3):g}s"
     return (f"{hours}h" if hours else "") + f"{minutes}m" + secs_text
+
+
+_MILLISECONDS = ("1ms", *(f"{ms}ms" for ms in range(1, 1001)))
+""":func:`go_duration` below a second, by rounded milliseconds (0 shows as ``1ms``)."""
 
 
 def check_key(key: str | None, keys: frozenset[str]) -> None:

@@ -3,6 +3,8 @@ embeddings, legacy completions and moderations (wire-formats.md sections 2 to 4)
 
 from __future__ import annotations
 
+import time
+
 from ...core.traits import Traits
 from ...wire import HttpCall
 from ..base import Provider, RouteSpec
@@ -23,8 +25,6 @@ from .routes import (
 
 def response_headers(call: HttpCall) -> dict[str, str]:
     """Headers real OpenAI answers carry (request id, processing time, API version)."""
-    import time
-
     elapsed = int((time.perf_counter() - call.started) * 1000)
     return {
         "x-request-id": call.request_id,

@@ -517,6 +517,16 @@ def decode_plain(body: bytes, headers: Mapping[str, str]) -> tuple[ChatRequest, 
         if name is not None and type(name) is not str:
             return None
         messages.append(Message(cast(Role, role), (TextPart(content),), (), None, name))
+    if len(data) == 2:  # model and messages only, the most common body: the rest defaults
+        request = ChatRequest(
+            "openai",
+            "chat.completions",
+            data["model"],
+            tuple(messages),
+            tool_choice=_MODES["auto"],
+            headers=headers,
+        )
+        return request, "max_tokens"
     stop = data.get("stop")
     completion_tokens = data.get("max_completion_tokens")
     request = ChatRequest(
