@@ -20,6 +20,17 @@ a stream), and every shared read happens before that, so the runs agree. Writes
 the HTTP layer flushes them before the last byte of the answer, so what a request changed
 is visible to every replica by the time its client has the answer.
 
+**A read that can wait** (:func:`defer`): a read whose result only matters when it is an
+error or a refusal (the request bucket's unit, most often there) can be kept with the run
+while the handler goes on, as if it were granted; it is then performed together with the
+next read when that one can join it (:func:`fetch`'s ``join``: the request and token
+buckets in one script call, one round trip and one run fewer), else alone before the next
+read, or when the run ends. A run that ended (an answer or an error) while a read waited is
+kept as it is when the read was granted (it would run the same way again), and run again
+when it was not (the refusal, or the 503 of a back-end out of reach, is then the answer).
+Code that would show what the read decides (:func:`settle`) or wait in an ``await`` must
+have it performed first.
+
 The memory back-end never raises :class:`NeedsState`: its objects are the plain in-process
 ones, and a request costs nothing more.
 """
@@ -58,39 +69,98 @@ class Op:
 
 class NeedsState(BaseException):  # noqa: N818 - a signal, not an error
     """Raised by :func:`fetch` when the result of ``op`` is not known yet (see the module
-    docstring). A ``BaseException``: no ``except Exception`` on the way swallows it."""
+    docstring). A ``BaseException``: no ``except Exception`` on the way swallows it.
+    ``parts`` is how many results ``op`` gives (2 for a read joined to a deferred one: the
+    back-end's result is then the list of them, shorter when the first one stopped it)."""
 
-    def __init__(self, op: Op) -> None:
+    def __init__(self, op: Op, parts: int = 1) -> None:
         super().__init__(op.kind)
         self.op = op
+        self.parts = parts
+
+
+@dataclass(slots=True)
+class Deferred:
+    """A read kept with the run (:func:`defer`): ``op``, and ``matters``, which says whether
+    a result of it changes what the run did as if it were granted."""
+
+    op: Op
+    matters: Callable[[Any], bool]
 
 
 @dataclass(slots=True)
 class Run:
     """The shared-state operations of one request: the results known so far, in the order
-    they were asked for, the position of the next one, and the writes of the current run."""
+    they were asked for, the position of the next one, the writes of the current run and
+    the read it deferred (:func:`defer`)."""
 
     results: list[Any] = field(default_factory=list)
     position: int = 0
     writes: list[Op] = field(default_factory=list)
+    deferred: Deferred | None = None
 
 
-def fetch(op: Op) -> Any:
-    """The result of ``op`` for the request being served: known when a previous run asked
-    for it (an exception kept as a result is raised); else :class:`NeedsState`. Outside a
-    request (no :class:`Run`), a ``RuntimeError``."""
+DEFERRED: Any = object()
+"""What :func:`defer` returns while the result waits."""
+
+
+def _run(op: Op) -> Run:
     facts = outcome.current()
     run = facts.state if facts is not None else None
     if run is None:
         raise RuntimeError(f"shared state read ({op.kind}) outside a request")
+    assert isinstance(run, Run)
+    return run
+
+
+def _known(run: Run) -> Any:
     position = run.position
-    if position < len(run.results):
-        run.position = position + 1
-        found = run.results[position]
-        if isinstance(found, BaseException):
-            raise found
-        return found
+    run.position = position + 1
+    found = run.results[position]
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
+def fetch(op: Op, join: Callable[[Op], Op | None] | None = None) -> Any:
+    """The result of ``op`` for the request being served: known when a previous run asked
+    for it (an exception kept as a result is raised); else :class:`NeedsState`. While a read
+    waits (:func:`defer`), that one is asked for first: joined to ``op`` when ``join`` (given
+    the waiting read) returns the operation doing both, else alone. Outside a request (no
+    :class:`Run`), a ``RuntimeError``."""
+    run = _run(op)
+    if run.position < len(run.results):
+        return _known(run)
+    waiting = run.deferred
+    if waiting is not None:
+        joined = join(waiting.op) if join is not None else None
+        if joined is not None:
+            raise NeedsState(joined, 2)
+        raise NeedsState(waiting.op)
     raise NeedsState(op)
+
+
+def defer(op: Op, matters: Callable[[Any], bool]) -> Any:
+    """The result of ``op`` when a previous run got it (as :func:`fetch`); else
+    :data:`DEFERRED`: ``op`` waits with the run, which goes on as if it were granted (see
+    the module docstring). ``matters(result)`` is true for a result that changes what the
+    run does (a refusal). With a read already waiting, that one is asked for first."""
+    run = _run(op)
+    if run.position < len(run.results):
+        return _known(run)
+    if run.deferred is not None:
+        raise NeedsState(run.deferred.op)
+    run.deferred = Deferred(op, matters)
+    return DEFERRED
+
+
+def settle() -> None:
+    """Have the read waiting with the request's run (:func:`defer`), if any, performed now:
+    before what it decides is shown or the handler waits."""
+    facts = outcome.current()
+    run = facts.state if facts is not None else None
+    if run is not None and run.deferred is not None:
+        raise NeedsState(run.deferred.op)
 
 
 def unavailable(where: str, exc: BaseException) -> MockError:
@@ -206,19 +276,49 @@ async def resolving(
         while True:
             run.position = 0
             run.writes.clear()
+            run.deferred = None
             try:
-                return await attempt()
+                answer = await attempt()
             except NeedsState as need:
                 try:
                     result = await backend.perform(need.op)
                 except MockError as exc:
                     result = exc
-                run.results.append(result)
+                if need.parts > 1 and not isinstance(result, BaseException):
+                    run.results.extend(result)
+                else:
+                    run.results.append(result)
                 restart()
+                continue
+            except Exception:
+                if not await _granted(backend, run):
+                    restart()
+                    continue
+                raise
+            if await _granted(backend, run):
+                return answer
+            restart()  # a result that never reached its client: dropped
     finally:  # the run that completed (an answer or an error): its writes count
         facts.state = None
         for op in run.writes:
             backend.write(op)
+
+
+async def _granted(backend: Backend, run: Run) -> bool:
+    """Whether the run that just ended stands: no read waited, or the one that waited was
+    granted. Else its result is kept and the handler must run again."""
+    waiting = run.deferred
+    if waiting is None:
+        return True
+    run.deferred = None
+    try:
+        result = await backend.perform(waiting.op)
+    except MockError as exc:
+        result = exc
+    if not isinstance(result, BaseException) and not waiting.matters(result):
+        return True
+    run.results.append(result)
+    return False
 
 
 def stage(backend: Backend, op: Op) -> None:
@@ -233,12 +333,16 @@ def stage(backend: Backend, op: Op) -> None:
 
 
 __all__ = [
+    "DEFERRED",
     "Backend",
+    "Deferred",
     "NeedsState",
     "Op",
     "Run",
     "fetch",
+    "defer",
     "resolving",
+    "settle",
     "stage",
     "ttl_ms",
     "unavailable",
