@@ -454,17 +454,25 @@ def _run(overrides: dict[str, object]) -> int:
                 "responses (--state redis://host:6379/0 shares them)",
                 settings.workers,
             )
-    from .server import uvicorn_options
+    from .server import listen_early, uvicorn_options
 
-    uvicorn.run(
-        app if settings.workers == 1 else "mockllm.app:app_from_environment",
-        log_config=log_config,
-        factory=settings.workers > 1,
-        workers=settings.workers if settings.workers > 1 else None,
-        # Address, log level, the guarded HTTP protocol and connection limits, ws="none":
-        # the same options as mockllm.testing.MockServer.
-        **uvicorn_options(settings),
-    )
+    # One worker: its socket listens from here, while uvicorn starts (the config is valid):
+    # a client that connects meanwhile is answered once the server serves, not refused.
+    # Several: uvicorn binds the socket the workers share.
+    forget = listen_early(settings.host, settings.port) if settings.workers == 1 else None
+    try:
+        uvicorn.run(
+            app if settings.workers == 1 else "mockllm.app:app_from_environment",
+            log_config=log_config,
+            factory=settings.workers > 1,
+            workers=settings.workers if settings.workers > 1 else None,
+            # Address, log level, the guarded HTTP protocol and connection limits,
+            # ws="none": the same options as mockllm.testing.MockServer.
+            **uvicorn_options(settings),
+        )
+    finally:
+        if forget is not None:
+            forget()
     return 0
 
 
