@@ -406,6 +406,17 @@ def test_serve_missing_config_file_exits(tmp_path: Path) -> None:
     assert f"{missing}:1:1: cannot read the file" in done.stderr
 
 
+def test_serve_missing_cassette_folder_exits_with_the_cassettes_message(tmp_path: Path) -> None:
+    """The command line catches the cassettes' error without importing mockllm.cassettes
+    when no cassettes are asked for."""
+    missing = tmp_path / "no-cassettes"
+    done = run("serve", "--cassettes", str(missing), "--port", str(free_port()))
+    assert done.returncode == 1
+    assert done.stderr.startswith("mockllm: cassettes\n")
+    assert f"{missing} does not exist: nothing to replay" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_unrelated_config_env_var_is_not_read_by_serve(tmp_path: Path, good: Path) -> None:
     """BUG: an environment variable named plain ``CONFIG`` (any case) is read as mockllm's
     config file and beats both ``MOCKLLM_CONFIG`` and ``--config``."""

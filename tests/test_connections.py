@@ -404,6 +404,47 @@ def test_serve_runs_uvicorn_with_the_shared_options(monkeypatch: pytest.MonkeyPa
     assert calls["h11_max_incomplete_event_size"] == 64 * 1024
 
 
+def test_a_client_connecting_while_the_server_starts_is_answered() -> None:
+    """``mockllm serve`` with one worker listens before uvicorn starts (listen_early): a
+    connection made meanwhile waits in the listen queue and gets its answer once the
+    server serves, through the eager listener, which takes the socket over."""
+    import uvicorn
+
+    from mockllm.app import create_app
+
+    if served.EAGER_LOOP is None:
+        pytest.skip("no uvloop: uvicorn binds the socket itself")
+    port = free_port()
+    forget = served.listen_early("127.0.0.1", port)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as early:
+            early.sendall(b"GET /-/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            settings = Settings(port=port, watch=False)
+            options = uvicorn_options(settings)
+            options.update(host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+            server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            try:
+                assert read_until_closed(early).startswith(b"HTTP/1.1 200 ")
+                assert httpx.get(f"http://127.0.0.1:{port}/-/health", timeout=10).status_code == 200
+            finally:
+                server.should_exit = True
+                thread.join(10)
+    finally:
+        forget()
+    assert not served._bound_early
+
+
+def test_an_early_socket_no_server_took_is_closed() -> None:
+    port = free_port()
+    forget = served.listen_early("127.0.0.1", port)
+    forget()
+    assert not served._bound_early
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=10).close()
+
+
 def test_the_protocol_option_pickles_for_worker_processes() -> None:
     http = uvicorn_options(Settings(limit_header_timeout_seconds=2))["http"]
     again = pickle.loads(pickle.dumps(http))

@@ -265,3 +265,20 @@ def until_called(calls: list[str], limit: float = 2.0) -> float:
     while not calls and time.monotonic() - started < limit:
         time.sleep(0.01)
     return time.monotonic() - started
+
+
+def test_the_watcher_thread_ends_with_the_server() -> None:
+    others = {t for t in threading.enumerate() if t.name == "mockllm-config-watch"}
+
+    def watchers() -> set[threading.Thread]:  # this server's: others may be running
+        return {t for t in threading.enumerate() if t.name == "mockllm-config-watch"} - others
+
+    with MockServer(config_text=config("first")) as server:
+        assert len(watchers()) == 1
+        client = Client(server)
+        try:
+            edit(server, config("second"))
+            assert client.seconds_until("second") < 1.0
+        finally:
+            client.close()
+    assert not watchers()

@@ -32,7 +32,7 @@ from .providers.base import Provider, ProviderRegistry, RouteSpec
 from .realism import Realism
 from .realism.faults import StreamCut
 from .rules.store import ConfigStore
-from .rules.watcher import watch_config
+from .rules.watcher import ConfigWatcher
 from .services import Services
 from .serving import Hooks, Stage, Validator
 from .settings import Settings
@@ -393,19 +393,17 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         _settle_after(tokenizer.preload(("o200k_base",)))
-        stop = asyncio.Event()
         watcher = None
         if settings.watch and store.path is not None:
-            watcher = asyncio.create_task(watch_config(store, stop), name="mockllm-config-watch")
+            watcher = ConfigWatcher(store)
+            watcher.start()
         await backend.start(services)
         try:
             yield
         finally:
             await backend.stop()
-            stop.set()
             if watcher is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                await asyncio.to_thread(watcher.stop)
 
     router = Router(
         routes=_routes(registry.providers, services),

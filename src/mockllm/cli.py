@@ -27,8 +27,6 @@ import textwrap
 from collections.abc import Sequence
 from typing import Literal, get_args, get_origin
 
-from pydantic_core import PydanticUndefined
-
 from . import __version__
 
 DESCRIPTION = """\
@@ -82,6 +80,8 @@ def _env_names(name: str) -> list[str]:
 
 
 def _default_text(value: object) -> str:
+    from pydantic_core import PydanticUndefined
+
     if value is None or value is PydanticUndefined:
         return "unset"
     if isinstance(value, bool):
@@ -380,7 +380,6 @@ def _run(overrides: dict[str, object]) -> int:
     import uvicorn
 
     from .app import create_app, startup_summary
-    from .cassettes import CassetteError
     from .plugins import PluginError
     from .rules.loader import ConfigError
     from .settings import Settings
@@ -420,7 +419,12 @@ def _run(overrides: dict[str, object]) -> int:
     except PluginError as exc:
         print(f"mockllm: {exc}", file=sys.stderr)
         return 1
-    except CassetteError as exc:
+    except Exception as exc:
+        # mockllm.cassettes is imported only when the settings ask for cassettes, and so is
+        # loaded whenever one of its errors was raised.
+        cassettes = sys.modules.get("mockllm.cassettes")
+        if cassettes is None or not isinstance(exc, cassettes.CassetteError):
+            raise
         print(f"mockllm: cassettes\n{exc}", file=sys.stderr)
         return 1
     log = logging.getLogger("mockllm")
@@ -450,17 +454,25 @@ def _run(overrides: dict[str, object]) -> int:
                 "responses (--state redis://host:6379/0 shares them)",
                 settings.workers,
             )
-    from .server import uvicorn_options
+    from .server import listen_early, uvicorn_options
 
-    uvicorn.run(
-        app if settings.workers == 1 else "mockllm.app:app_from_environment",
-        log_config=log_config,
-        factory=settings.workers > 1,
-        workers=settings.workers if settings.workers > 1 else None,
-        # Address, log level, the guarded HTTP protocol and connection limits, ws="none":
-        # the same options as mockllm.testing.MockServer.
-        **uvicorn_options(settings),
-    )
+    # One worker: its socket listens from here, while uvicorn starts (the config is valid):
+    # a client that connects meanwhile is answered once the server serves, not refused.
+    # Several: uvicorn binds the socket the workers share.
+    forget = listen_early(settings.host, settings.port) if settings.workers == 1 else None
+    try:
+        uvicorn.run(
+            app if settings.workers == 1 else "mockllm.app:app_from_environment",
+            log_config=log_config,
+            factory=settings.workers > 1,
+            workers=settings.workers if settings.workers > 1 else None,
+            # Address, log level, the guarded HTTP protocol and connection limits,
+            # ws="none": the same options as mockllm.testing.MockServer.
+            **uvicorn_options(settings),
+        )
+    finally:
+        if forget is not None:
+            forget()
     return 0
 
 
@@ -512,7 +524,18 @@ def _schema() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit
     status. ``--help``, ``--version`` and usage errors raise :class:`SystemExit`."""
-    args = build_parser().parse_args(argv)
+    from . import gc_pause
+
+    # Building the parser imports the settings, and so pydantic: the collector is paused
+    # from here, not from _run (mockllm.gc_pause), and resumed for the one-shot commands.
+    gc_pause.pause()
+    try:
+        args = build_parser().parse_args(argv)
+    except BaseException:
+        gc_pause.resume()
+        raise
+    if args.command not in ("start", "serve", "record"):
+        gc_pause.resume()
     if args.command == "validate":
         return _validate(args.file, args.strict)
     if args.command == "schema":

@@ -2,9 +2,10 @@
 
 Start-up allocates some 300,000 objects (schemas, rules, the catalogue) that all stay
 alive; the collections they trigger cost about 50 ms for nothing. The command line pauses
-the collector before its imports (:func:`pause`); the app's lifespan resumes it once the
-start-up objects are frozen (:func:`resume`, from ``app._settle_after``). Importing this
-module costs nothing, so the pause comes before the heavy imports.
+the collector before its imports (:func:`pause`, first thing in ``cli.main``: building the
+argument parser already imports pydantic); the app's lifespan resumes it once the start-up
+objects are frozen (:func:`resume`, from ``app._settle_after``). Importing this module costs
+nothing, so the pause comes before the heavy imports.
 """
 
 from __future__ import annotations

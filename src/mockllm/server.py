@@ -685,11 +685,42 @@ def _eager_loop_class() -> type[asyncio.AbstractEventLoop] | None:
                 return await create(
                     protocol_factory, host, port, sock=sock, backlog=backlog, ssl=ssl, **kw
                 )
-            listener = socket.create_server((host, port), backlog=backlog)
+            listener = _bound_early.pop((host, port), None)
+            if listener is None:
+                listener = socket.create_server((host, port), backlog=backlog)
+            else:
+                listener.listen(backlog)
             listener.setblocking(False)
             return _EagerListener(self, listener, protocol_factory)
 
     return EagerLoop
+
+
+_bound_early: dict[tuple[str, int], socket.socket] = {}
+"""Sockets that :func:`listen_early` bound, by the address uvicorn will ask for."""
+
+
+def listen_early(host: str, port: int) -> Callable[[], None]:
+    """Listen on ``host:port`` now, before uvicorn starts: the listener that uvicorn then
+    asks :data:`EAGER_LOOP` for at that address takes this socket over. A client that
+    connects meanwhile (one polling for the server's start) waits in the listen queue and
+    is answered as soon as the server serves, instead of being refused and trying again a
+    poll interval later. Returns what closes the socket if no listener took it (call it
+    once uvicorn has returned). Binds nothing without uvloop, or when the address cannot
+    be bound now: uvicorn then binds it, and reports why it cannot."""
+    key = (host, port)
+
+    def forget() -> None:
+        unused = _bound_early.pop(key, None)
+        if unused is not None:
+            unused.close()
+
+    if EAGER_LOOP is not None and key not in _bound_early:
+        try:
+            _bound_early[key] = socket.create_server(key)
+        except OSError:
+            pass
+    return forget
 
 
 EAGER_LOOP = _eager_loop_class()
@@ -726,6 +757,7 @@ __all__ = [
     "GuardedH11Protocol",
     "GuardedHttpToolsProtocol",
     "HttpImplementation",
+    "listen_early",
     "protocol_class",
     "protocol_factory",
     "uvicorn_options",

@@ -7,15 +7,18 @@ which paths to route to which handler, which models to list, how errors look.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..core.errors import MockError
 from ..core.limits import Limits
 from ..core.models import ModelInfo
 from ..core.traits import Traits
+from ..realism.admission import GENERATING
 from ..realism.quotas import QuotaView
-from ..wire import Handler, HttpCall, JsonResult
+from ..wire import Handler, HttpCall, JsonResult, Result
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,36 @@ class RouteSpec:
         if self.when_header is not None and self.when_header not in headers:
             return False
         return self.when is None or self.when(path, headers)
+
+
+DEFERRED = "__mockllm_deferred__"
+"""The attribute of a :func:`deferred` handler that names what it stands for:
+``(module, name)``."""
+
+
+def deferred(module: str, name: str, *, generating: bool = False) -> Handler:
+    """The handler ``name`` of ``module``, imported when it first serves a request.
+
+    A dialect's handlers import its request models (pydantic classes) and its codecs:
+    some milliseconds of the server's start per dialect. With its routes' handlers
+    deferred, a dialect costs the start nothing, and its first request pays the import
+    once (a few milliseconds). ``generating`` must be the handler's own
+    :data:`~mockllm.realism.admission.GENERATING` flag, which the wire reads before the
+    first call (a test compares the two for every deferred handler)."""
+    found: Handler | None = None
+
+    async def handler(call: HttpCall) -> Result:
+        nonlocal found
+        target = found
+        if target is None:
+            target = found = cast(Handler, getattr(importlib.import_module(module), name))
+        return await target(call)
+
+    handler.__name__ = handler.__qualname__ = name
+    setattr(handler, DEFERRED, (module, name))
+    if generating:
+        setattr(handler, GENERATING, True)
+    return handler
 
 
 def _no_headers(call: HttpCall) -> dict[str, str]:

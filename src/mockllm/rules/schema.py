@@ -564,6 +564,13 @@ class ModelEntry(_Strict):
         return {k: v for k, v in self.model_dump().items() if v is not None and k not in behaviour}
 
 
+def _no_items() -> list[Any]:
+    """An empty list: ``default_factory=list`` without the builtin, whose signature (which
+    pydantic reads) costs the server's start 1.4 ms (``inspect`` compiles the regex of
+    ``tokenize`` to parse it)."""
+    return []
+
+
 class ConfigFile(_Strict):
     """The whole config file."""
 
@@ -572,8 +579,8 @@ class ConfigFile(_Strict):
     )
     defaults: Defaults = Field(default_factory=Defaults)
     settings: FileSettings = Field(default_factory=FileSettings)
-    rules: list[Rule] = Field(default_factory=list, description="Ordered; first match wins.")
-    models: list[ModelEntry] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=_no_items, description="Ordered; first match wins.")
+    models: list[ModelEntry] = Field(default_factory=_no_items)
     profiles: dict[str, Latency] = Field(
         default_factory=dict, description="Named latency profiles (beside fast, large, reasoning)."
     )

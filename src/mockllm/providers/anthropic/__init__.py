@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from ...core.traits import TokenCosts, Traits
 from ...wire import HttpCall
-from ..base import Provider, RouteSpec, bearer_key
+from ..base import Provider, RouteSpec, bearer_key, deferred
 from .errors import render_error, reword, stream_error
 from .limits import limit_headers
 from .models import MODELS
-from .routes import count_tokens, list_models, messages, retrieve_model
 
 VERSION_HEADER = "anthropic-version"
+
+_ROUTES = f"{__name__}.routes"
+"""The handlers, imported with the request models on the dialect's first request."""
 
 
 def response_headers(call: HttpCall) -> dict[str, str]:
@@ -29,14 +31,30 @@ def provider() -> Provider:
     return Provider(
         name="anthropic",
         routes=(
-            RouteSpec("/v1/messages", ("POST",), messages, "messages"),
-            RouteSpec("/v1/messages/count_tokens", ("POST",), count_tokens, "count_tokens"),
+            RouteSpec(
+                "/v1/messages",
+                ("POST",),
+                deferred(_ROUTES, "messages", generating=True),
+                "messages",
+            ),
+            RouteSpec(
+                "/v1/messages/count_tokens",
+                ("POST",),
+                deferred(_ROUTES, "count_tokens"),
+                "count_tokens",
+            ),
             # /v1/models is shared with OpenAI: Anthropic's SDKs always send this header.
-            RouteSpec("/v1/models", ("GET",), list_models, "models.list", VERSION_HEADER),
+            RouteSpec(
+                "/v1/models",
+                ("GET",),
+                deferred(_ROUTES, "list_models"),
+                "models.list",
+                VERSION_HEADER,
+            ),
             RouteSpec(
                 "/v1/models/{model:path}",
                 ("GET",),
-                retrieve_model,
+                deferred(_ROUTES, "retrieve_model"),
                 "models.retrieve",
                 VERSION_HEADER,
             ),

@@ -10,12 +10,11 @@ from urllib.parse import unquote_plus
 
 from ...core.traits import Traits
 from ...wire import HttpCall
-from ..base import Provider, RouteSpec
-from .calls import GOOGLE_KEY_HEADER
+from ..base import Provider, RouteSpec, deferred
+from .calls import GOOGLE_KEY_HEADER, ID_PREFIX
 from .errors import render_error, reword, stream_error
 from .listing import list_models
 from .models import MODELS
-from .routes import ID_PREFIX, models_resource
 
 
 def response_headers(call: HttpCall) -> dict[str, str]:
@@ -56,6 +55,8 @@ def provider() -> Provider:
     Gemini's only (the others serve GET there).
     """
     resource = "/{ver}/models/{model:path}"
+    # Imported with the request models on the dialect's first request.
+    models_resource = deferred(f"{__name__}.routes", "models_resource", generating=True)
     routes: list[RouteSpec] = []
     for ver in ("v1beta", "v1"):
         shared = GOOGLE_KEY_HEADER if ver == "v1" else None

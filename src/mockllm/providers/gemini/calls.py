@@ -16,6 +16,8 @@ from ..validation import parse_body
 from .errors import UNREGISTERED_CALLER, invalid_request
 
 GOOGLE_KEY_HEADER = "x-goog-api-key"
+ID_PREFIX = "call_"
+"""How the ids of Gemini's function calls begin."""
 
 Body = TypeVar("Body", bound=BaseModel)
 

@@ -18,13 +18,13 @@ from ...serving import Turn, answer
 from ...wire import HttpCall, JsonResult, Result
 from . import calls
 from . import protocol as p
+from .calls import ID_PREFIX
 from .decode import decode, include_thoughts
 from .embeddings import batch_embed_contents, embed_content
 from .encode import array_frames, chunks, encode, response_id, sse_frames
 from .errors import array_guard
 from .listing import get_model
 
-ID_PREFIX = "call_"
 JSON_TYPE = "application/json; charset=UTF-8"
 
 

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from ...core.errors import MockError
 from ...wire import HttpCall, JsonResult
 from ..validation import BOUNDS, body_error
-from .protocol import GO_STRUCTS, GO_TYPES
 
 _STATUS = {529: 503}  # Ollama has no 529: a busy server answers 503.
 
@@ -120,6 +119,8 @@ def invalid_body(exc: ValidationError | None, body: bytes, struct: str) -> MockE
     """The 400 Ollama answers for a body that is not JSON or has a field of the wrong
     type, e.g. ``json: cannot unmarshal string into Go struct field ChatRequest.messages
     of type []api.Message``."""
+    from .protocol import GO_STRUCTS, GO_TYPES  # loaded already by the handlers calling this
+
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

@@ -44,7 +44,7 @@ def provider() -> Provider:
             RouteSpec("/v1/models", ("GET",), list_models, "models.list"),
             RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve"),
             RouteSpec("/v1/models/{model:path}", ("DELETE",), delete_model, "models.delete"),
-            *responses.routes(),
+            *responses.api_routes(),
             RouteSpec("/v1/embeddings", ("POST",), create_embeddings, "embeddings"),
             RouteSpec("/v1/completions", ("POST",), create_completion, "completions"),
             RouteSpec("/v1/moderations", ("POST",), create_moderation, "moderations"),

@@ -10,6 +10,7 @@ Images are accepted and not looked at. docs/openai-extras.md has the table.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -71,13 +72,16 @@ def _pattern(category: str, words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(choices), re.IGNORECASE)
 
 
-_PATTERNS = {category: _pattern(category, words) for category, words in TRIGGERS.items()}
+@functools.cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """Each category's pattern, compiled on the first moderation (not at start-up)."""
+    return {category: _pattern(category, words) for category, words in TRIGGERS.items()}
 
 
 def flagged_categories(text: str) -> set[str]:
     """The categories ``text`` flags: by trigger word or marker, subcategories with their
     parent."""
-    found = {category for category, pattern in _PATTERNS.items() if pattern.search(text)}
+    found = {category for category, pattern in _patterns().items() if pattern.search(text)}
     return found | {category.split("/")[0] for category in found}
 
 

@@ -42,7 +42,7 @@ from ...wire import HttpCall, JsonResult, Result
 from ..validation import parse_body
 from .errors import invalid_request
 from .protocol import ChatCompletionRequest
-from .responses.routes import int_param, order_param, query_params
+from .query import int_param, order_param, query_params
 
 STATE = "openai.chat_store"
 """The store's name among the app's provider states (``call.services.state(STATE)``)."""

@@ -10,28 +10,36 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ....core.limits import Limits
-from ...base import RouteSpec
-from . import routes as h
+from ....wire import Handler
+from ...base import RouteSpec, deferred
 from .store import DEFAULT_CAPACITY, STATE, ResponseStore, factory
 
-__all__ = ["STATE", "ResponseStore", "routes", "state"]
+__all__ = ["STATE", "ResponseStore", "api_routes", "state"]
 
 
-def routes() -> tuple[RouteSpec, ...]:
+def api_routes() -> tuple[RouteSpec, ...]:
     """The Responses API routes. Their handlers share the app's :class:`ResponseStore`,
     declared by :func:`state`. The router tries literal paths (``compact``,
-    ``input_tokens``) before ``{response_id}``, whatever the order here."""
+    ``input_tokens``) before ``{response_id}``, whatever the order here.
+
+    Not called ``routes``: the handlers' module is, and importing it (on the first
+    request) makes the package's attribute ``routes`` that module."""
     item = "/v1/responses/{response_id}"
+    handlers = f"{__name__}.routes"  # imported with the request models on first use
+
+    def h(name: str) -> Handler:
+        return deferred(handlers, name, generating=name == "create")
+
     return (
-        RouteSpec("/v1/responses", ("POST",), h.create, "responses.create"),
-        RouteSpec(item, ("GET",), h.retrieve, "responses.retrieve"),
-        RouteSpec(item, ("DELETE",), h.delete, "responses.delete"),
-        RouteSpec(item + "/cancel", ("POST",), h.cancel, "responses.cancel"),
-        RouteSpec(item + "/input_items", ("GET",), h.input_items, "responses.input_items"),
+        RouteSpec("/v1/responses", ("POST",), h("create"), "responses.create"),
+        RouteSpec(item, ("GET",), h("retrieve"), "responses.retrieve"),
+        RouteSpec(item, ("DELETE",), h("delete"), "responses.delete"),
+        RouteSpec(item + "/cancel", ("POST",), h("cancel"), "responses.cancel"),
+        RouteSpec(item + "/input_items", ("GET",), h("input_items"), "responses.input_items"),
         RouteSpec(
-            "/v1/responses/input_tokens", ("POST",), h.input_tokens, "responses.input_tokens"
+            "/v1/responses/input_tokens", ("POST",), h("input_tokens"), "responses.input_tokens"
         ),
-        RouteSpec("/v1/responses/compact", ("POST",), h.compact, "responses.compact"),
+        RouteSpec("/v1/responses/compact", ("POST",), h("compact"), "responses.compact"),
     )
 
 

@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from ....core.errors import MockError
 from ....core.types import Completion
@@ -19,6 +18,7 @@ from ....serving import Turn, generation
 from ....wire import HttpCall, JsonResult, Result, StreamResult
 from ...validation import parse_body
 from ..errors import invalid_request
+from ..query import int_param, order_param, query_params
 from . import compaction
 from .decode import decode
 from .encode import Rendering, stream, stream_events
@@ -44,54 +44,8 @@ def _item_not_found(item_id: str) -> MockError:
     )
 
 
-def query_params(call: HttpCall) -> dict[str, str]:
-    """The query string's parameters, the last value of each."""
-    return {k: v[-1] for k, v in parse_qs(call.query, keep_blank_values=True).items()}
-
-
 def _flag(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1")
-
-
-def int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter within ``low..high``; OpenAI's 400 otherwise."""
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise MockError(
-            "invalid_request",
-            f"Invalid type for '{name}': expected an integer, but got a string instead.",
-            param=name,
-            code="invalid_type",
-        ) from None
-    if not low <= value <= high:
-        where, relation, bound = (
-            ("below minimum", ">=", low) if value < low else ("above maximum", "<=", high)
-        )
-        raise MockError(
-            "invalid_request",
-            f"Invalid '{name}': integer {where} value. Expected a value {relation} {bound}, "
-            f"but got {value} instead.",
-            param=name,
-            code="integer_below_min_value" if value < low else "integer_above_max_value",
-        )
-    return value
-
-
-def order_param(query: dict[str, str], default: str) -> str:
-    """A list's ``order``: ``asc`` or ``desc`` (``default`` when not given)."""
-    order = query.get("order") or default
-    if order not in ("asc", "desc"):
-        raise MockError(
-            "invalid_request",
-            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-            param="order",
-            code="invalid_value",
-        )
-    return order
 
 
 async def _replay(frames: list[bytes]) -> AsyncIterator[bytes]:

@@ -21,7 +21,7 @@ import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -30,7 +30,9 @@ from ....core.limits import Limits
 from ....state.bounded import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ....state.bounded import BoundedStore
 from ....state.shared import Backend, Op, fetch, stage, ttl_ms
-from .encode import Rendering
+
+if TYPE_CHECKING:  # the encoder (and the request models) load with the handlers
+    from .encode import Rendering
 
 STATE = "openai.responses"
 """The store's name among the app's provider states (``call.services.state(STATE)``)."""
