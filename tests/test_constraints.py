@@ -17,13 +17,13 @@ import anthropic
 import httpx
 import jsonschema
 import ollama
+import openai
 import pytest
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 from pydantic import BaseModel
 
-import openai
 from mockllm.testing import MockServer
 
 PROMPT = "what is the weather in Paris?"

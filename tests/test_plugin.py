@@ -18,9 +18,9 @@ from typing import Any
 
 import anthropic
 import httpx
+import openai as openai_sdk
 import pytest
 
-import openai as openai_sdk
 from mockllm.plugins import PluginError, discover_providers
 from mockllm.testing import MockServer
 
