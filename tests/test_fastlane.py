@@ -24,7 +24,7 @@ import orjson
 import pytest
 
 from mockllm.app import create_app
-from mockllm.fastlane import MAX_BODY_BYTES, FastLane, Varying, _template
+from mockllm.fastlane import MAX_BODY_BYTES, FastLane, FixedAnswer, Varying, _template
 from mockllm.realism.quotas import Quotas
 from mockllm.rules.schema import RateLimits
 from mockllm.server import answer_prefix
@@ -592,15 +592,19 @@ def test_another_target_takes_the_serving_path(servers: tuple[MockServer, MockSe
 
 
 def test_an_answer_template_splices_fresh_values() -> None:
-    body = b'{"id":"chatcmpl-abc","created":17,"content":"100% sure"}'
+    body = b'{"id":"chatcmpl-abc","created":17,"content":"100%s sure, 50%%"}'
     made = _template(
-        body, (Varying("chatcmpl-abc", lambda: "chatcmpl-xyz"), Varying("17", lambda: "99"))
+        body, (Varying("17", lambda: "99"), Varying("chatcmpl-abc", lambda: "chatcmpl-xyzw"))
     )
     assert made is not None
-    template, fresh = made
-    assert template % tuple(f().encode() for f in fresh) == (
-        b'{"id":"chatcmpl-xyz","created":99,"content":"100% sure"}'
-    )
+    template, fresh, size = made
+    assert size == len(body) - len("chatcmpl-abc") - len("17")
+    answer = FixedAnswer.made(template, size, fresh, {}, "application/json", "m", "r", 1, 2,
+                              ("", ""), None)  # fmt: skip
+    values = answer.values()
+    spliced = b'{"id":"chatcmpl-xyzw","created":99,"content":"100%s sure, 50%%"}'
+    assert answer.whole % (b"P", b"H", *values) == b"PH\r\n\r\n" + spliced
+    assert answer.size + sum(map(len, values)) == len(spliced)
     assert _template(body, (Varying("1", lambda: "2"),)) is None  # not exactly once
     assert _template(body, (Varying("", lambda: "2"),)) is None
     assert _template(b'{"a":"\\"x"}', (Varying('"x', lambda: "y"),)) is None  # escaped

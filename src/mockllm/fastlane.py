@@ -118,12 +118,14 @@ a body that needs the schema's models, a completion to store...). Raises
 
 @dataclass(frozen=True, slots=True)
 class FixedAnswer:
-    """A learned answer: the body as a ``%`` template around its varying values (their
-    ``fresh`` makers in order), the headers the answer adds after the rate-limit ones (the
-    rule header, the dialect's own), and the facts the buckets, the journal and the
-    metrics need."""
+    """A learned answer: ``whole``, a ``%`` template of the whole HTTP answer (the
+    protocol's prefix, the header lines, the blank line, the body with its varying values;
+    ``size``: the body's length without them), their ``fresh`` makers in order, the
+    headers the answer adds after the rate-limit ones (the rule header, the dialect's
+    own), and the facts the buckets, the journal and the metrics need."""
 
-    template: bytes
+    whole: bytes
+    size: int
     fresh: tuple[Callable[[], str], ...]
     headers: dict[str, str]
     media_type: str
@@ -136,15 +138,23 @@ class FixedAnswer:
     when the request sends no conversation header."""
     model_limits: RateLimits | None
 
-    def body(self) -> bytes:
-        """The body of one answer, with fresh values."""
-        return self.template % tuple(fresh().encode("ascii") for fresh in self.fresh)
+    @classmethod
+    def made(cls, template: bytes, size: int, *fields: Any) -> FixedAnswer:
+        """The answer whose body is ``template`` (see :func:`_template`), ``size`` bytes
+        without its varying values."""
+        return cls(b"%s%s\r\n\r\n" + template, size, *fields)
+
+    def values(self) -> tuple[bytes, ...]:
+        """Fresh varying values for one answer."""
+        return tuple([fresh().encode("ascii") for fresh in self.fresh])
 
 
-def _template(body: bytes, varying: tuple[Varying, ...]) -> tuple[bytes, tuple[Any, ...]] | None:
-    """``body`` as a ``%`` template with a ``%s`` for each varying value, and their
-    makers in the order they appear; None when a value does not appear exactly once, or
-    is not plain ASCII that JSON writes as it is."""
+def _template(
+    body: bytes, varying: tuple[Varying, ...]
+) -> tuple[bytes, tuple[Callable[[], str], ...], int] | None:
+    """``body`` as a ``%`` template with a ``%s`` for each varying value, their makers in
+    the order they appear, and the body's length without them; None when a value does not
+    appear exactly once, or is not plain ASCII that JSON writes as it is."""
     found = []
     for value in varying:
         mark = value.text.encode("utf-8")
@@ -165,7 +175,8 @@ def _template(body: bytes, varying: tuple[Varying, ...]) -> tuple[bytes, tuple[A
         parts.append(body[at:position].replace(b"%", b"%%"))
         at = position + len(mark)
     parts.append(body[at:].replace(b"%", b"%%"))
-    return b"%s".join(parts), tuple(fresh for _, _, fresh in found)
+    size = len(body) - sum(len(mark) for _, mark, _ in found)
+    return b"%s".join(parts), tuple(fresh for _, _, fresh in found), size
 
 
 def _plain_values(headers: Mapping[str, str]) -> bool:
@@ -263,14 +274,14 @@ class LaneRoute:
             if provider.limit_headers is not None:
                 response.update(provider.limit_headers(view))
         response.update(fixed.headers)
-        out = fixed.body()
+        values = fixed.values()
         response["content-type"] = fixed.media_type
-        response["content-length"] = str(len(out))
+        response["content-length"] = str(fixed.size + sum(map(len, values)))
         head = "\r\n".join(map(": ".join, response.items())).encode("latin-1")
         call.first_byte = _PERF_COUNTER()
         lane.finish(call, provider, fixed)
         self.answered += 1
-        return b"".join((prefix, head, b"\r\n\r\n", out))
+        return fixed.whole % (prefix, head, *values)
 
     def _sighted(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Note that ``body`` was seen; the second time, learn its answer."""
@@ -334,8 +345,9 @@ class LaneRoute:
         plan = lane.plan
         level = plan.models.get(request.model) if plan.models else None
         usage = completion.usage
-        return FixedAnswer(
+        return FixedAnswer.made(
             made[0],
+            made[2],
             made[1],
             headers_out,
             _WRITTEN.media_type,
