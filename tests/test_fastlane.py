@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -637,3 +638,27 @@ def test_stats_of_the_lane() -> None:
     app = create_app(Settings(watch=False))
     lane: FastLane = app.lane
     assert lane.stats() == {"answered": 0, "answers": 0}
+
+
+def test_a_request_being_read_at_shutdown_is_answered_then_closed() -> None:
+    """uvicorn's graceful shutdown closes idle connections and lets a request in progress
+    finish with ``connection: close``; a lane request whose body is still arriving is one
+    in progress."""
+    server = MockServer(config_text=CONFIG).start()
+    raw = request_bytes(chat("what colour is the sky?"))
+    exchange(server, [raw] * 3)
+    assert answered(server) == 1
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(raw[:-5])
+        time.sleep(0.1)  # the headers are complete, the body is not
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        time.sleep(0.3)  # shutdown began; the connection waits for its request
+        sock.sendall(raw[-5:])
+        answer = read_answer(sock, bytearray())
+        assert sock.recv(1) == b""  # then closed
+        stopping.join()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nconnection: close\r\n" in answer
+    assert b"The sky is blue" in answer
+    assert answered(server) == 1  # the serving path answered it
