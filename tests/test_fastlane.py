@@ -356,10 +356,26 @@ def test_rate_limits_and_their_headers_are_the_serving_paths() -> None:
         other = request_bytes(chat("how is the weather?"), key="sk-other")
         got, _ = both(servers, [other] * 3)
         assert b"x-ratelimit-remaining-requests: 2\r\n" in got[-1]
-        # Tokens run short before requests do.
-        big = request_bytes(chat("what colour is the sky? " * 30), key="sk-tokens")
-        got, _ = both(servers, [big] * 4)
-        assert [a.split(b" ", 2)[1] for a in got].count(b"429") >= 1
+
+
+def test_token_buckets_and_model_limits_are_the_serving_paths() -> None:
+    config = CONFIG + (
+        "settings:\n  rate_limits: {tokens_per_minute: 1000}\n"
+        "models:\n  - id: gpt-4o-mini\n    rate_limits: {requests_per_minute: 3}\n"
+    )
+    with pair(config) as servers:
+        fast, _slow = servers
+        big = request_bytes(chat("how is the weather? " * 30))  # 164 tokens a request
+        got, _ = both(servers, [big] * 8)
+        statuses = [a.split(b" ", 2)[1] for a in got]
+        assert statuses == [b"200"] * 6 + [b"429"] * 2  # the tokens run short
+        assert b'"type":"tokens"' in got[6]
+        assert answered(fast) == 4
+        mini = request_bytes({**chat("how is the weather?"), "model": "gpt-4o-mini"})
+        got, _ = both(servers, [mini] * 5)
+        assert [a.split(b" ", 2)[1] for a in got] == [b"200"] * 3 + [b"429"] * 2
+        assert b"x-ratelimit-limit-requests: 3\r\n" in got[2]
+        assert answered(fast) == 5
 
 
 def test_a_refused_api_key_gets_the_serving_paths_401() -> None:
