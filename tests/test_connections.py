@@ -648,7 +648,9 @@ def test_a_client_leaving_a_paced_stream_frees_its_wait_at_once(quick: MockServe
             "POST", quick.openai_url + "/chat/completions", json=chat_body("slow", stream=True)
         ) as answer:
             assert answer.status_code == 200
-            first = next(answer.iter_raw())
+            # Kept: a finished-with iterator closes the connection (httpcore) when collected.
+            chunks = answer.iter_raw()
+            first = next(chunks)
             assert first.startswith(b"data: ")
             deadline = time.monotonic() + 2  # the server files the wait after sending
             while pacer.waiting != 1 and time.monotonic() < deadline:
