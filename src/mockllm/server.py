@@ -26,6 +26,13 @@ in C rather than header by header, and a whole answer's head and body in one wri
 system call and one TCP segment instead of two), at the end of the event loop's round of
 callbacks (:class:`HeldHead`): the answers of one round leave together, waking the client
 side once. The bytes on the wire, and their order, are uvicorn's.
+
+The httptools protocol also holds the **fast lane** (:mod:`mockllm.fastlane`): a kept-alive
+HTTP/1.1 ``POST`` to one of the app's lane routes (``MockLLMApp.lanes``) is read whole
+before any ASGI request is made for it, then offered to the lane; what the lane answers is
+written as a whole answer is, and anything else (the lane declines, the body grows past
+its limit, the server shuts down meanwhile) becomes uvicorn's request cycle with the body
+read so far, as if it had been made when the headers were complete.
 """
 
 from __future__ import annotations
@@ -394,12 +401,11 @@ if HAVE_HTTPTOOLS:
     _headers_complete = HttpToolsProtocol.on_headers_complete
     _message_complete = HttpToolsProtocol.on_message_complete
     _on_body = HttpToolsProtocol.on_body
+    _cycle_send = RequestResponseCycle.send
 
     def _forwarded(headers: list[tuple[bytes, bytes]]) -> bool:
         """Whether ``headers`` hold one that uvicorn's proxy-headers middleware reads."""
         return any(name.startswith(b"x-forwarded-") for name, _ in headers)
-
-    _cycle_send = RequestResponseCycle.send
 
     class JoinedHeadCycle(RequestResponseCycle):
         """uvicorn's httptools request cycle, writing the head of a response in C
