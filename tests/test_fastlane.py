@@ -654,6 +654,13 @@ def test_stats_of_the_lane() -> None:
     app = create_app(Settings(watch=False))
     lane: FastLane = app.lane
     assert lane.stats() == {"answered": 0, "answers": 0}
+    with MockServer(config_text=CONFIG) as server:
+        exchange(server, [request_bytes(chat("how is the weather?"))] * 5)
+        stats = json.loads(exchange(server, [b"GET /-/stats HTTP/1.1\r\nhost: x\r\n\r\n"])[0]
+                           .split(b"\r\n\r\n", 1)[1])  # fmt: skip
+        assert stats["fast_lane.answered"] == 3
+        assert stats["fast_lane.answers"] == 1
+        assert "fast_lane" not in server.reset()  # nothing of it to reset
 
 
 def test_a_request_being_read_at_shutdown_is_answered_then_closed() -> None:

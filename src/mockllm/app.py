@@ -65,6 +65,7 @@ class MockLLMApp:
         self.lane = FastLane(services, recipes)
         """The fast lane (:mod:`mockllm.fastlane`) of the exact paths whose ``POST`` route
         has a recipe; the HTTP protocol asks it first (:attr:`lanes`)."""
+        services.states["fast_lane"] = self.lane  # GET /-/stats shows its figures
 
     @property
     def lanes(self) -> Mapping[bytes, LaneRoute]:
