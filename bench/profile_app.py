@@ -8,9 +8,13 @@ clock and CPU time), then a cProfile listing of the functions that cost the most
     .venv/bin/python bench/profile_app.py --stream        # "stream": true
     .venv/bin/python bench/profile_app.py --log           # request log on, as `mockllm serve`
     .venv/bin/python bench/profile_app.py --no-profile    # figures only (A/B comparisons)
+    .venv/bin/python bench/profile_app.py --lane          # the fast lane's answer instead
 
 ``--log`` configures logging as ``mockllm serve`` does (uvicorn's handler and formatter),
 writing to ``/dev/null``: the figure then includes the cost of the request's log line.
+``--lane`` measures the fast lane (:mod:`mockllm.fastlane`) instead: what the HTTP
+protocol calls with a complete request that the lane has learned (the answer's bytes, the
+buckets, the journal entry and the metrics), without the protocol's own work.
 On a shared machine, compare two builds by alternating runs and read the best figures.
 """
 
@@ -76,6 +80,19 @@ async def run(app: Any, count: int, body: bytes = BODY) -> None:
         await app(scope, receive, send)
 
 
+PREFIX = b"HTTP/1.1 200 OK\r\ndate: Thu, 03 Dec 2026 02:05:41 GMT\r\nserver: uvicorn\r\n"
+"""What the protocol puts before the lane's headers (the status line, uvicorn's own)."""
+
+
+async def run_lane(app: Any, count: int, body: bytes = BODY) -> None:
+    """``count`` answers of the fast lane, as the protocol asks for them (on a loop: the
+    journal and the buckets are used there)."""
+    route = app.lanes[b"/v1/chat/completions"]
+    for _ in range(count):
+        if route.answer(list(HEADERS), body, PREFIX) is None:
+            raise SystemExit("the fast lane did not answer: is the answer fixed?")
+
+
 def log_like_serve() -> None:
     """Logging as ``mockllm serve`` sets it up (cli.py), to /dev/null."""
     import uvicorn.config
@@ -86,12 +103,14 @@ def log_like_serve() -> None:
     logging.config.dictConfig(config)
 
 
-def measure(app: Any, count: int, rounds: int, body: bytes) -> tuple[float, float]:
+def measure(
+    app: Any, count: int, rounds: int, body: bytes, runner: Any = run
+) -> tuple[float, float]:
     """Best wall-clock and best CPU microseconds per request over ``rounds`` rounds."""
     walls, cpus = [], []
     for _ in range(rounds):
         wall, cpu = time.perf_counter(), time.process_time()
-        asyncio.run(run(app, count, body))
+        asyncio.run(runner(app, count, body))
         walls.append((time.perf_counter() - wall) / count * 1e6)
         cpus.append((time.process_time() - cpu) / count * 1e6)
     return min(walls), min(cpus)
@@ -103,6 +122,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds measured (best kept)")
     parser.add_argument("--stream", action="store_true", help='"stream": true')
     parser.add_argument("--log", action="store_true", help="request log on, as mockllm serve")
+    parser.add_argument("--lane", action="store_true", help="the fast lane's answer instead")
     parser.add_argument("--no-profile", action="store_true", help="no cProfile listing")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (tottime...)")
     parser.add_argument("--lines", type=int, default=25, help="cProfile lines printed")
@@ -115,11 +135,21 @@ def main() -> None:
     app = create_app(Settings(config=config, watch=False, request_log=args.log))
     app.services.tokenizer.encoding("o200k_base")
     body = STREAM_BODY if args.stream else BODY
-    asyncio.run(run(app, 2_000, body))  # warm caches
+    runner: Any = run
+    if args.lane:
+        if args.stream:
+            raise SystemExit("--lane answers whole answers only")
+        route = app.lanes[b"/v1/chat/completions"]
+        for _ in range(2):  # seen twice: learned
+            route.answer(list(HEADERS), body, PREFIX)
+        runner = run_lane
+    asyncio.run(runner(app, 2_000, body))  # warm caches
     gc.collect()
     gc.freeze()  # as the server does after start-up
-    wall, cpu = measure(app, args.requests, args.rounds, body)
+    wall, cpu = measure(app, args.requests, args.rounds, body, runner)
     kind = "streaming" if args.stream else "non-streaming"
+    if args.lane:
+        kind = "fast-lane"
     log = "request log on" if args.log else "request log off"
     print(
         f"{wall:.1f} µs per {kind} chat completion in process (no HTTP; {log}; "
@@ -129,7 +159,7 @@ def main() -> None:
         return
     profile = cProfile.Profile()
     profile.enable()
-    asyncio.run(run(app, args.requests, body))
+    asyncio.run(runner(app, args.requests, body))
     profile.disable()
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
 

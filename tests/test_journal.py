@@ -62,7 +62,11 @@ def journal(server: MockServer, **params: str) -> list[dict[str, Any]]:
 
 def the_app_under_test(base_url: str) -> str:
     """A tiny 'application': asks for the weather, runs the tool, reports."""
-    client = openai.OpenAI(base_url=base_url, api_key="sk-app-secret-0001")
+    with openai.OpenAI(base_url=base_url, api_key="sk-app-secret-0001") as client:
+        return _ask_twice(client)
+
+
+def _ask_twice(client: openai.OpenAI) -> str:
     first = client.chat.completions.create(
         model="gpt-4o",
         messages=[{"role": "user", "content": "What is the weather in Paris?"}],
@@ -107,7 +111,11 @@ def test_an_app_calls_through_the_sdk_and_the_test_asserts_on_the_journal(
 
 
 def test_an_entry_is_there_as_soon_as_the_answer_is(server: MockServer) -> None:
-    client = openai.OpenAI(base_url=server.openai_url, api_key="x")
+    with openai.OpenAI(base_url=server.openai_url, api_key="x") as client:
+        _entries_as_answered(server, client)
+
+
+def _entries_as_answered(server: MockServer, client: openai.OpenAI) -> None:
     for i in range(20):
         client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": f"hello {i}"}]
@@ -142,6 +150,8 @@ def test_streams_errors_and_other_dialects_are_journalled(server: MockServer) ->
         max_tokens=20,
         messages=[{"role": "user", "content": "What is the capital of France?"}],
     )
+    oai.close()
+    ant.close()
     httpx.get(server.url + "/v1/nope")
     entries = journal(server)
     assert [(e["dialect"], e["status"], e["stream"]) for e in entries] == [
@@ -179,12 +189,12 @@ SECRETS = ("sk-app-secret-0001", "sk-ant-secret", "goog-secret-key", "azure-secr
 
 
 def test_no_secret_is_ever_in_the_journal(server: MockServer) -> None:
-    openai.OpenAI(base_url=server.openai_url, api_key=SECRETS[0]).chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
-    )
-    anthropic.Anthropic(base_url=server.url, api_key=SECRETS[1]).messages.create(
-        model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
-    )
+    with openai.OpenAI(base_url=server.openai_url, api_key=SECRETS[0]) as oai:
+        oai.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    with anthropic.Anthropic(base_url=server.url, api_key=SECRETS[1]) as ant:
+        ant.messages.create(
+            model="claude-sonnet-4-5", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
     body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
     httpx.post(
         server.url + "/v1beta/models/gemini-2.5-flash:generateContent",
@@ -244,6 +254,7 @@ def test_put_rules_changes_the_answer_and_an_invalid_one_changes_nothing(
 
         time.sleep(0.05)
     assert ask() == "Paris."
+    client.close()
 
 
 def test_post_rules_adds_in_front_until_reset(server: MockServer) -> None:
@@ -270,6 +281,7 @@ def test_post_rules_adds_in_front_until_reset(server: MockServer) -> None:
     httpx.post(server.url + "/-/reset")
     assert ask("weather in Oslo?")[1] == "weather"
     assert httpx.get(server.url + "/-/rules").json()["added"] == 0
+    client.close()
 
 
 def test_the_admin_token_guards_every_call_but_health() -> None:
@@ -301,17 +313,19 @@ def test_the_admin_token_guards_every_call_but_health() -> None:
 
 def test_the_journal_is_bounded() -> None:
     with MockServer(config_text=CONFIG, journal_size=3) as server:
-        client = openai.OpenAI(base_url=server.openai_url, api_key="x")
-        for i in range(5):
-            client.chat.completions.create(
-                model="gpt-4o", messages=[{"role": "user", "content": f"n{i}"}]
-            )
+        with openai.OpenAI(base_url=server.openai_url, api_key="x") as client:
+            for i in range(5):
+                client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": f"n{i}"}]
+                )
         entries = journal(server)
         assert [e["request"]["messages"][0]["content"] for e in entries] == ["n2", "n3", "n4"]
     with MockServer(config_text=CONFIG, journal_size=0) as server:
-        openai.OpenAI(base_url=server.openai_url, api_key="x").chat.completions.create(
-            model="gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}]
-        )
+        with openai.OpenAI(base_url=server.openai_url, api_key="x") as client:
+            client.chat.completions.create(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": "What is the capital of France?"}],
+            )
         assert journal(server) == []
         rules = httpx.get(server.url + "/-/rules").json()
         assert rules["responses_hits"] == 1  # hit counts without a kept journal
@@ -349,9 +363,10 @@ def test_hostile_rule_bodies_are_400s_and_the_server_goes_on(server: MockServer)
         answer = httpx.get(server.url + "/-/requests", params=params)
         assert answer.status_code == 400, params
         assert "4300" not in answer.text
-    reply = openai.OpenAI(base_url=server.openai_url, api_key="x").chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}]
-    )
+    with openai.OpenAI(base_url=server.openai_url, api_key="x") as client:
+        reply = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}]
+        )
     assert reply.choices[0].message.content == "Paris."
 
 

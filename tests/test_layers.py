@@ -107,6 +107,7 @@ VENDOR_FREE = sorted(
         SRC / "services.py",
         SRC / "app.py",
         SRC / "wire.py",
+        SRC / "fastlane.py",
     ]
 )
 

@@ -39,10 +39,10 @@ from openai import OpenAI
 
 
 def ask(mockllm, prompt, model="gpt-4o"):
-    client = OpenAI(base_url=mockllm.openai_url, api_key="x", max_retries=0)
-    reply = client.chat.completions.create(
-        model=model, messages=[{"role": "user", "content": prompt}]
-    )
+    with OpenAI(base_url=mockllm.openai_url, api_key="x", max_retries=0) as client:
+        reply = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}]
+        )
     return reply.choices[0].message.content
 
 
@@ -104,14 +104,15 @@ def test_a_failing_assert_called_lists_what_was_recorded(pytester: pytest.Pytest
 
         def test_count(mockllm):
             mockllm.add_rules({"responses": {"hi": "hello"}})
-            client = OpenAI(base_url=mockllm.openai_url, api_key="x")
-            client.chat.completions.create(
-                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
-            )
-            Anthropic(base_url=mockllm.anthropic_url, api_key="x").messages.create(
-                model="claude-sonnet-4-6", max_tokens=50,
-                messages=[{"role": "user", "content": "a question no rule knows"}],
-            )
+            with OpenAI(base_url=mockllm.openai_url, api_key="x") as client:
+                client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+                )
+            with Anthropic(base_url=mockllm.anthropic_url, api_key="x") as other:
+                other.messages.create(
+                    model="claude-sonnet-4-6", max_tokens=50,
+                    messages=[{"role": "user", "content": "a question no rule knows"}],
+                )
             mockllm.assert_called(model="gpt-4o", times=2)
 
 
@@ -168,6 +169,7 @@ def test_the_anthropic_sdk_with_anthropic_url(pytester: pytest.Pytester) -> None
             mockllm.assert_called(dialect="anthropic", rule="capital", times=2)
             assert mockllm.anthropic_url == mockllm.url
             assert mockllm.openai_url == mockllm.url + "/v1"
+            client.close()
         """
     )
     pytester.runpytest(*ARGS).assert_outcomes(passed=1)
@@ -178,10 +180,10 @@ from openai import OpenAI
 
 
 def test_config(mockllm):
-    client = OpenAI(base_url=mockllm.openai_url, api_key="x")
-    reply = client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "which file?"}]
-    )
+    with OpenAI(base_url=mockllm.openai_url, api_key="x") as client:
+        reply = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "which file?"}]
+        )
     assert reply.choices[0].message.content == ANSWER
     assert mockllm.settings.journal_size == JOURNAL_SIZE
     assert mockllm.settings.limit_keep_alive_seconds == 7

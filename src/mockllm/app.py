@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
@@ -26,6 +26,7 @@ from . import admin, gc_pause
 from .core.limits import Limits
 from .core.tokens import Tokenizer
 from .engine import Engine
+from .fastlane import FastLane, LaneRoute
 from .plugins import discover_providers, load_stages, load_validators
 from .plugins import names as plugin_names
 from .providers.base import Provider, ProviderRegistry, RouteSpec
@@ -56,6 +57,24 @@ class MockLLMApp:
             and isinstance(route.app, Endpoint)
             and not route.param_convertors
         }
+        recipes = {}
+        for path, endpoint in self._exact.items():
+            chosen = endpoint.route_for("POST")
+            if chosen is not None and chosen[0].fixed is not None:
+                recipes[path] = (chosen[1], chosen[0].fixed)
+        self.lane = FastLane(services, recipes)
+        """The fast lane (:mod:`mockllm.fastlane`) of the exact paths whose ``POST`` route
+        has a recipe; the HTTP protocol asks it first (:attr:`lanes`)."""
+        services.states["fast_lane"] = self.lane  # GET /-/stats shows its figures
+
+    @property
+    def lanes(self) -> Mapping[bytes, LaneRoute]:
+        """The fast lane's routes by request target (the path, as bytes): what
+        :class:`mockllm.server.GuardedHttpToolsProtocol` answers a complete ``POST`` of
+        one of them with first (read as a connection is made). Empty when the lane cannot
+        apply to this app (:meth:`FastLane.applies`). A request the lane does not answer
+        is served here."""
+        return self.lane.routes if self.lane.applies() else {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection. An HTTP request carrying an ``Origin`` header (a web

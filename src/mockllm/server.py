@@ -26,6 +26,13 @@ in C rather than header by header, and a whole answer's head and body in one wri
 system call and one TCP segment instead of two), at the end of the event loop's round of
 callbacks (:class:`HeldHead`): the answers of one round leave together, waking the client
 side once. The bytes on the wire, and their order, are uvicorn's.
+
+The httptools protocol also holds the **fast lane** (:mod:`mockllm.fastlane`): a kept-alive
+HTTP/1.1 ``POST`` to one of the app's lane routes (``MockLLMApp.lanes``) is read whole
+before any ASGI request is made for it, then offered to the lane; what the lane answers is
+written as a whole answer is, and anything else (the lane declines, the body grows past
+its limit, the server shuts down meanwhile) becomes uvicorn's request cycle with the body
+read so far, as if it had been made when the headers were complete.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import functools
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -45,6 +52,9 @@ from uvicorn.server import ServerState
 
 from .core.limits import Limits
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .fastlane import LaneRoute
 
 log = logging.getLogger("mockllm.connections")
 
@@ -259,6 +269,21 @@ class HeldHead:
             self.transport.write(head)
         self.transport.write(data)
 
+    def write_later(self, data: bytes) -> None:
+        """Write ``data``, a whole answer, as a whole answer's write is deferred: at the
+        end of the loop's round (at once without ``loop``), after what is pending."""
+        pending = self.pending
+        if pending is not None:
+            self.pending = pending + data
+        elif self.loop is None:
+            self.transport.write(data)
+        else:
+            self.pending = data
+            self.loop.call_soon(self.flush)
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
     def flush(self) -> None:
         """Write the deferred answer, if any (nothing once the connection is closing)."""
         pending = self.pending
@@ -330,18 +355,57 @@ def response_head(
     return head, length
 
 
+_prefixes: dict[int, tuple[list[tuple[bytes, bytes]], bytes | None]] = {}
+
+
+def answer_prefix(
+    default_headers: list[tuple[bytes, bytes]], status_lines: dict[int, bytes]
+) -> bytes | None:
+    """The status line and the server's own header lines of a 200 answer, as a request
+    cycle writes them before an answer's headers (uvicorn's ``default_headers``: the date
+    and ``server``, made anew every second); None when uvicorn would write them otherwise
+    (a header it lowers, refuses or treats itself). Remembered for the list given."""
+    found = _prefixes.get(200)
+    if found is not None and found[0] is default_headers:
+        return found[1]
+    prefix: bytes | None = status_lines[200]
+    if default_headers:
+        made = response_head({"status": 200, "headers": []}, default_headers, status_lines)
+        prefix = made[0] if made is not None and made[1] is None else None
+    _prefixes[200] = (default_headers, prefix)
+    return prefix
+
+
+def _lanes_of(app: Any) -> Any:
+    """The fast lane's routes of ``app`` (:attr:`mockllm.app.MockLLMApp.lanes`), through
+    uvicorn's proxy-headers middleware (which changes nothing the lane reads); None when
+    the app is not mockllm's or another middleware wraps it."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    while type(app) is ProxyHeadersMiddleware:
+        app = app.app
+    lanes = getattr(app, "lanes", None)
+    return lanes or None
+
+
 if HAVE_HTTPTOOLS:
     from uvicorn.protocols.http.httptools_impl import (
         STATUS_LINE,
         HttpToolsProtocol,
         RequestResponseCycle,
     )
+    from uvicorn.protocols.utils import get_client_addr
 
     # The parent's methods, called directly: cheaper than super() on the per-request path.
     _feed = HttpToolsProtocol.data_received
     _headers_complete = HttpToolsProtocol.on_headers_complete
     _message_complete = HttpToolsProtocol.on_message_complete
+    _on_body = HttpToolsProtocol.on_body
     _cycle_send = RequestResponseCycle.send
+
+    def _forwarded(headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether ``headers`` hold one that uvicorn's proxy-headers middleware reads."""
+        return any(name.startswith(b"x-forwarded-") for name, _ in headers)
 
     class JoinedHeadCycle(RequestResponseCycle):
         """uvicorn's httptools request cycle, writing the head of a response in C
@@ -398,6 +462,20 @@ if HAVE_HTTPTOOLS:
         # in progress), and the one timer that checks it (see on_response_complete).
         _idle_since: float | None = None
         _idle_timer: asyncio.TimerHandle | None = None
+        # The fast lane (mockllm.fastlane): the app's lane routes by request target (None:
+        # none), the lane route of the request being read (None: it is not a lane
+        # request, or no longer), and that request's body so far.
+        _lanes: Mapping[bytes, LaneRoute] | None = None
+        _lane: LaneRoute | None = None
+        _lane_body = b""
+
+        def _request_in_progress(self) -> bool:
+            return self._lane is not None or super()._request_in_progress()
+
+        def shutdown(self) -> None:
+            if self._lane is not None:  # the serving path answers it, then closes
+                self._leave_lane()
+            super().shutdown()
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -406,10 +484,13 @@ if HAVE_HTTPTOOLS:
             self._held = HeldHead(transport, self.loop)
             self.transport = self._held  # type: ignore[assignment]
             self._arm_head_timer()
+            if not self.root_path and self.limit_concurrency is None:
+                self._lanes = _lanes_of(self.app)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._guard_lost()
             self._held.drop()
+            self._lane = None
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
                 self._idle_timer = None
@@ -494,15 +575,99 @@ if HAVE_HTTPTOOLS:
             self._in_head = False
             if self._head_timer is not None:
                 self._disarm_head_timer()
+            lanes = self._lanes
+            if lanes is not None:
+                route = lanes.get(self.url)
+                if route is not None and self._lane_takes():
+                    self._lane = route
+                    self._lane_body = b""
+                    return
+            self._start_cycle()
+
+        def _lane_takes(self) -> bool:
+            """Whether the request whose headers are complete may wait for the lane: a
+            kept-alive HTTP/1.1 ``POST``, no ``100-continue`` to answer, no upgrade, no
+            answer in progress or queued on the connection, nothing the connection's
+            writes wait for, and, when the access log is on, no ``x-forwarded-*`` header
+            (uvicorn's proxy-headers middleware would change the client it logs)."""
+            parser = self.parser
+            cycle = self.cycle
+            return (
+                parser.get_method() == b"POST"
+                and not self.expect_100_continue
+                and (cycle is None or cycle.response_complete)
+                and not self.pipeline
+                and not (self.access_log and _forwarded(self.headers))
+                and not self.flow.write_paused
+                and parser.get_http_version() == "1.1"
+                and parser.should_keep_alive()
+                and not parser.should_upgrade()
+            )
+
+        def _start_cycle(self) -> None:
+            """uvicorn's request cycle for the request whose headers are complete (its
+            ASGI task started, or queued behind the answer in progress)."""
             _headers_complete(self)
             cycle = self.cycle
             if type(cycle) is RequestResponseCycle:  # not an upgrade: the cycle just made
                 cycle.__class__ = JoinedHeadCycle  # its transport is the held head's
 
+        def _leave_lane(self) -> None:
+            """The lane request being read takes the serving path: its cycle, with the
+            body read so far."""
+            self._lane = None
+            body, self._lane_body = self._lane_body, b""
+            self._start_cycle()
+            if body:
+                _on_body(self, body)
+
+        def on_body(self, body: bytes) -> None:
+            route = self._lane
+            if route is None:
+                _on_body(self, body)
+                return
+            self._lane_body += body
+            if len(self._lane_body) > route.max_body:
+                self._leave_lane()
+
         def on_message_complete(self) -> None:
-            _message_complete(self)
+            route = self._lane
+            if route is not None:
+                self._lane_complete(route)
+            else:
+                _message_complete(self)
             self._in_head = True
             self._head_left = self.max_header_bytes
+
+        def _lane_complete(self, route: LaneRoute) -> None:
+            """The lane request is complete: the lane's answer, written as a whole answer
+            is (at the end of the round), or the serving path's."""
+            answer = None
+            prefix = answer_prefix(self.server_state.default_headers, STATUS_LINE)
+            if prefix is not None:
+                try:
+                    answer = route.answer(self.headers, self._lane_body, prefix)
+                except Exception:
+                    log.exception(
+                        "fast lane: error in POST %s; the serving path answers", route.path
+                    )
+            if answer is None:
+                self._leave_lane()
+                _message_complete(self)
+                return
+            self._lane = None
+            self._lane_body = b""
+            if self.access_log:  # the line uvicorn's cycle logs as it starts an answer
+                self.access_logger.info(
+                    '%s - "%s %s HTTP/%s" %d',
+                    get_client_addr(self.scope),
+                    "POST",
+                    route.path,
+                    "1.1",
+                    200,
+                )
+            self._held.write_later(answer)
+            self.on_response_complete()
 
 
 @functools.cache

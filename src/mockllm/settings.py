@@ -58,6 +58,12 @@ class Settings(BaseModel):
         description="Log one line per request (at info level): method, path, dialect, "
         "model, rule, status, duration.",
     )
+    fast_lane: bool = Field(
+        True,
+        description="Answer a request seen before, whose answer the config fixes, from "
+        "bytes made once (the same answer, faster); false: every request takes the full "
+        "serving path.",
+    )
     strict_models: bool | None = Field(
         None, description="Unknown model names get a 404 (overrides the config file)."
     )

@@ -514,6 +514,11 @@ class Endpoint:
                 for method in spec.methods:
                     self._by_method.setdefault(method, (spec, provider))
 
+    def route_for(self, method: str) -> tuple[RouteSpec, Provider] | None:
+        """The route (and its provider) that serves every ``method`` request of this
+        path whatever its headers; None when the headers decide, or no route serves it."""
+        return self._by_method.get(method)
+
     def _select(
         self, path: str, headers: Mapping[str, str], method: str
     ) -> tuple[RouteSpec, Provider, list[str]]:
@@ -632,9 +637,6 @@ def record(
     """Add the journal entry of ``call``, answered with ``written``, and count it in the
     metrics (:meth:`mockllm.metrics.Metrics.observe`)."""
     services = call.services
-    journal = services.journal
-    now = _perf_counter()
-    started = call.started
     model = rule = reason = None
     conversation: str | tuple[str, str] | None = None
     usage = None
@@ -653,6 +655,40 @@ def record(
             usage = {"input_tokens": facts.usage[0], "output_tokens": facts.usage[1]}
         if facts.faults:
             faults = facts.faults
+    add_entry(
+        call,
+        provider,
+        written.status,
+        isinstance(written, StreamResult),
+        model,
+        rule,
+        reason,
+        conversation,
+        usage,
+        faults,
+    )
+
+
+def add_entry(
+    call: HttpCall,
+    provider: Provider,
+    status: int,
+    stream: bool,
+    model: str | None,
+    rule: str | None,
+    reason: str | None,
+    conversation: str | tuple[str, str] | None,
+    usage: dict[str, int] | None,
+    faults: list[str],
+) -> None:
+    """Add the journal entry of ``call`` (its times measured now: the answer's last piece
+    is about to be written) with the facts given, and count it in the metrics. What
+    :func:`record` does once it has read the request's outcome; the fast lane
+    (:mod:`mockllm.fastlane`) knows the facts without one."""
+    services = call.services
+    journal = services.journal
+    now = _perf_counter()
+    started = call.started
     raw = (
         call.headers._raw
         if isinstance(call.headers, RawHeaders)
@@ -667,8 +703,8 @@ def record(
         call.query,
         raw,
         call.body,
-        written.status,
-        isinstance(written, StreamResult),
+        status,
+        stream,
         (now - started) * 1000,
         (call.first_byte - started) * 1000 if call.first_byte else None,
         model,

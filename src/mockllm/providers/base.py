@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ..core.errors import MockError
 from ..core.limits import Limits
@@ -20,6 +20,9 @@ from ..realism.admission import GENERATING
 from ..realism.quotas import QuotaView
 from ..wire import Handler, HttpCall, JsonResult, Result
 
+if TYPE_CHECKING:
+    from ..fastlane import Recipe
+
 
 @dataclass(frozen=True, slots=True)
 class RouteSpec:
@@ -27,7 +30,10 @@ class RouteSpec:
     ``methods`` it answers and its ``handler``. Two providers can share one path: with
     ``when_header`` set, the route serves only requests carrying that header; with ``when``
     set, only requests for which ``when(path, headers)`` is true. A route with a condition
-    is tried before the plain routes of the same path."""
+    is tried before the plain routes of the same path. ``fixed``, for a ``POST`` route on
+    the serving path, is the dialect's part of the fast lane (:mod:`mockllm.fastlane`):
+    with it, a request seen before whose answer the config fixes is answered from bytes
+    made once."""
 
     path: str
     methods: tuple[str, ...]
@@ -35,6 +41,7 @@ class RouteSpec:
     name: str = ""
     when_header: str | None = None
     when: Callable[[str, Mapping[str, str]], bool] | None = None
+    fixed: Recipe | None = None
 
     @property
     def conditional(self) -> bool:

@@ -234,6 +234,18 @@ class Quotas:
         for bucket in found:
             bucket.level -= 1
 
+    def affords(self, account: Account, prompt_tokens: int) -> bool:
+        """Whether :meth:`take_request` and then :meth:`take` of ``prompt_tokens`` would
+        both succeed on ``account`` as it is now (nothing is taken)."""
+        for bucket in account.requests:
+            if bucket.level < 1:
+                return False
+        for found in (account.tokens, account.input_tokens):
+            for bucket in found:
+                if bucket.level < prompt_tokens:
+                    return False
+        return True
+
     def admit(
         self,
         key: str,

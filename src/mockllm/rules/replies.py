@@ -59,6 +59,17 @@ def _compile_value(value: Any, env: Sandbox) -> Any:
     return value
 
 
+def _fixed_value(value: Any) -> bool:
+    """Whether a value compiled by :func:`_compile_value` holds no template."""
+    if isinstance(value, Text):
+        return value.template is None
+    if isinstance(value, dict):
+        return all(_fixed_value(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_fixed_value(v) for v in value)
+    return True
+
+
 def _render_value(value: Any, ctx: TemplateContext) -> Any:
     """A value compiled by :func:`_compile_value`, rendered for one request."""
     if isinstance(value, Text):
@@ -81,6 +92,18 @@ class CompiledReply:
     error_message: Text | None
     call_arguments: tuple[Any, ...]
     json_value: Any
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the plan of this reply depends on the request alone: no template in
+        it, no tool call (a call's id is new on every answer unless the config gives
+        one), no error. Such a reply answers the same request with the same plan every
+        time (generated JSON is seeded by the request)."""
+        spec = self.spec
+        if spec.error is not None or spec.tool_calls:
+            return False
+        texts = (self.text, self.refusal, self.reasoning)
+        return all(t is None or t.template is None for t in texts) and _fixed_value(self.json_value)
 
     def render(self, ctx: TemplateContext) -> Plan:
         """The plan for one request. Raises ``jinja2.TemplateError`` from a template."""

@@ -175,6 +175,27 @@ class RuleSet:
                 return rule
         return None
 
+    @property
+    def reads_headers(self) -> bool:
+        """Whether a rule has a condition on the request's headers (then the same body
+        may be answered differently)."""
+        return any(c.field == "headers" for rule in self.rules for c in rule.conditions)
+
+    def fixed_rule(self, conversation: Conversation) -> str | None:
+        """The name of the rule :meth:`decide` would pick for ``conversation`` when its
+        answer is fixed by the request: a ``responses:`` text (``"responses"``), or a rule
+        that is no sequence, keeps no counter and has a fixed reply
+        (:attr:`CompiledReply.fixed`). None otherwise: no rule matches, or the rule's
+        answer may change from one request to the next. Counts no turn."""
+        rule = self.first_match(conversation)
+        if rule is None:
+            if self.responses and normalize_prompt(conversation.request.prompt) in self.responses:
+                return "responses"
+            return None
+        if rule.is_sequence or rule.needs_counter or not rule.replies[0].fixed:
+            return None
+        return rule.name
+
     def answer(self, request: ChatRequest) -> Answer:
         """Dry run for tools and tests: the text the rules give ``request`` as the first
         request of a fresh conversation (no automatic answers, no state kept)."""

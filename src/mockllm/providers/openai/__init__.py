@@ -18,6 +18,7 @@ from .routes import (
     create_embeddings,
     create_moderation,
     delete_model,
+    fixed_chat,
     list_models,
     retrieve_model,
 )
@@ -39,7 +40,13 @@ def provider() -> Provider:
     return Provider(
         name="openai",
         routes=(
-            RouteSpec("/v1/chat/completions", ("POST",), chat_completions, "chat.completions"),
+            RouteSpec(
+                "/v1/chat/completions",
+                ("POST",),
+                chat_completions,
+                "chat.completions",
+                fixed=fixed_chat,
+            ),
             *_stored_completions(),
             RouteSpec("/v1/models", ("GET",), list_models, "models.list"),
             RouteSpec("/v1/models/{model:path}", ("GET",), retrieve_model, "models.retrieve"),

@@ -12,6 +12,7 @@ from ...core.errors import MockError
 from ...core.events import Frame
 from ...core.ids import new_id
 from ...core.types import ChatRequest
+from ...fastlane import Learned, Varying
 from ...pacing import Pacer
 from ...realism.admission import GENERATING
 from ...serving import Turn, admit, decide, deliver, generation
@@ -49,31 +50,60 @@ def chat_turn(call: HttpCall, provider: str = "openai") -> Turn:
     ``chat.completion`` object or chunk stream; ``provider`` names the dialect whose
     catalogue and rules apply (Azure speaks this protocol under its own name)."""
     plain = decode.decode_plain(call.body, call.headers)
-    body = None
     if plain is not None:  # the common shape, decoded without the schema's models
         request, param = plain
-        include_usage = False
-    else:
-        body = parse_body(
-            ChatCompletionRequest, call.body, lambda exc: invalid_request(exc, call.body)
-        )
-        request = decode.decode(body, call.headers)
-        param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return _chat_turn(call, provider, request, param, False, _completion_id(), encode.now())
+    body = parse_body(ChatCompletionRequest, call.body, lambda exc: invalid_request(exc, call.body))
+    request = decode.decode(body, call.headers)
+    param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    turn = _chat_turn(call, provider, request, param, include_usage, _completion_id(), encode.now())
+    return stored.keeping(call, provider, body, turn)  # store: true (stored.py)
+
+
+def _chat_turn(
+    call: HttpCall,
+    provider: str,
+    request: ChatRequest,
+    param: str,
+    include_usage: bool,
+    completion_id: str,
+    created: int,
+) -> Turn:
+    """The turn of a decoded Chat Completions request, answered with ``completion_id``
+    and ``created``; raises the real API's 400 for an output limit the model cannot
+    produce (``param``: the field it came from)."""
     if provider != request.provider:
         request.provider = provider
     check_output_limit(call, provider, request, param)
-    completion_id = new_id("chatcmpl-", 15)
-    created = encode.now()
     logprobs = request.logprobs
-    turn = Turn(
+    return Turn(
         request,
         encode=lambda c: encode.encode(c, completion_id, created, logprobs),
         frames=lambda c: encode.stream(c, completion_id, created, include_usage, logprobs),
     )
-    if body is None:  # a plain body has no store: true
-        return turn
-    return stored.keeping(call, provider, body, turn)  # store: true (stored.py)
+
+
+def _completion_id() -> str:
+    return new_id("chatcmpl-", 15)
+
+
+def _created() -> str:
+    return str(encode.now())
+
+
+def fixed_chat(call: HttpCall) -> Learned | None:
+    """The fast lane's recipe for ``POST /v1/chat/completions`` (:mod:`mockllm.fastlane`):
+    a plain body decoded as :func:`chat_turn` decodes it, the completion's id and creation
+    time new for each answer; None for any other body (the schema's models decode it, and
+    it may ask to store the completion)."""
+    plain = decode.decode_plain(call.body, call.headers)
+    if plain is None:
+        return None
+    request, param = plain
+    completion_id, created = _completion_id(), encode.now()
+    turn = _chat_turn(call, "openai", request, param, False, completion_id, created)
+    return Learned(turn, (Varying(completion_id, _completion_id), Varying(str(created), _created)))
 
 
 chat_completions = generation(chat_turn)
