@@ -216,6 +216,41 @@ class LaneRoute:
         self._answers.clear()
         self._seen.clear()
 
+    def admits(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether a request with ``headers`` (complete, lower-case names) may wait for its
+        whole body to be offered to the lane: False when the lane could not answer it
+        whatever its body (the lane closed, a knob or ``Origin`` header, a key the config
+        refuses, a declared body past :attr:`max_body`). The serving path then starts at
+        once, as without the lane: a refusal that needs no body (401, CORS) goes out
+        before the body has arrived."""
+        lane = self.lane
+        if lane.store.current is not lane.snapshot:
+            lane.renew()
+        if not lane.open:
+            return False
+        for name, value in headers:
+            if name in _STOP:
+                return False
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                return False
+        keys = lane.plan.api_keys
+        if keys is not None:
+            call = HttpCall(
+                "POST",
+                self.path,
+                "",
+                RawHeaders(headers),
+                _NO_PARAMS,
+                b"",
+                "",
+                lane.services,
+                provider=self.provider,
+            )
+            key = self.provider.api_key(call)
+            if key is None or key not in keys:
+                return False
+        return True
+
     def answer(
         self, headers: list[tuple[bytes, bytes]], body: bytes, prefix: bytes
     ) -> bytes | None:

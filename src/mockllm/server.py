@@ -488,9 +488,10 @@ if HAVE_HTTPTOOLS:
                 self._lanes = _lanes_of(self.app)
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if self._lane is not None:  # mid-body: the serving path sees the disconnect
+                self._leave_lane()
             self._guard_lost()
             self._held.drop()
-            self._lane = None
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
                 self._idle_timer = None
@@ -578,7 +579,7 @@ if HAVE_HTTPTOOLS:
             lanes = self._lanes
             if lanes is not None:
                 route = lanes.get(self.url)
-                if route is not None and self._lane_takes():
+                if route is not None and self._lane_takes() and route.admits(self.headers):
                     self._lane = route
                     self._lane_body = b""
                     return
