@@ -216,6 +216,21 @@ class LaneRoute:
         self._answers.clear()
         self._seen.clear()
 
+    def _call(self, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str) -> HttpCall:
+        """The :class:`~mockllm.wire.HttpCall` of a ``POST`` of this route, as the serving
+        path would make it (what the provider's hooks read)."""
+        return HttpCall(
+            "POST",
+            self.path,
+            "",
+            RawHeaders(headers),
+            _NO_PARAMS,
+            body,
+            request_id,
+            self.lane.services,
+            provider=self.provider,
+        )
+
     def admits(self, headers: list[tuple[bytes, bytes]]) -> bool:
         """Whether a request with ``headers`` (complete, lower-case names) may wait for its
         whole body to be offered to the lane: False when the lane could not answer it
@@ -235,17 +250,7 @@ class LaneRoute:
                 return False
         keys = lane.plan.api_keys
         if keys is not None:
-            call = HttpCall(
-                "POST",
-                self.path,
-                "",
-                RawHeaders(headers),
-                _NO_PARAMS,
-                b"",
-                "",
-                lane.services,
-                provider=self.provider,
-            )
+            call = self._call(headers, b"", "")
             key = self.provider.api_key(call)
             if key is None or key not in keys:
                 return False
@@ -274,17 +279,7 @@ class LaneRoute:
             if name in _STOP:
                 return None
         provider = self.provider
-        call = HttpCall(
-            "POST",
-            self.path,
-            "",
-            RawHeaders(headers),
-            _NO_PARAMS,
-            body,
-            new_id("req_"),
-            lane.services,
-            provider=provider,
-        )
+        call = self._call(headers, body, new_id("req_"))
         plan = lane.plan
         keys = plan.api_keys
         if keys is not None:
@@ -340,17 +335,7 @@ class LaneRoute:
         services = lane.services
         snapshot = lane.snapshot
         assert snapshot is not None  # renewed before anything is learned
-        call = HttpCall(
-            "POST",
-            self.path,
-            "",
-            RawHeaders(list(headers)),
-            _NO_PARAMS,
-            body,
-            "",
-            services,
-            provider=self.provider,
-        )
+        call = self._call(list(headers), body, "")
         try:
             learned = self.recipe(call)
             if learned is None or learned.turn.request.stream:
